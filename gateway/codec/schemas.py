@@ -1,0 +1,44 @@
+"""The canonical Avro schemas: loading ``schemas/avro`` and naming its types.
+
+Each named type lives in its own ``<full name>.avsc`` file, which is the layout fastavro's
+``load_schema`` resolves references from.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastavro.schema import load_schema
+
+NAMESPACE = "eu.returns.gateway.v1"
+ROOT_TYPE = f"{NAMESPACE}.CaseEvent"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "avro"
+
+
+def read_named_types(schema_dir: Path = SCHEMA_DIR) -> dict[str, dict[str, Any]]:
+    """Read every ``.avsc`` file of a folder as raw JSON, keyed by the type's full name."""
+    types: dict[str, dict[str, Any]] = {}
+    for path in sorted(schema_dir.glob("*.avsc")):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        full = f"{raw.get('namespace', '')}.{raw['name']}".lstrip(".")
+        if path.stem != full:
+            raise ValueError(f"{path.name} defines {full}; the file must be named {full}.avsc")
+        types[full] = raw
+    return types
+
+
+def load_root(schema_dir: Path = SCHEMA_DIR, root: str = ROOT_TYPE) -> dict[str, Any]:
+    """Load the root type with every referenced type expanded, parsed for fastavro."""
+    schema = load_schema(str(schema_dir / f"{root}.avsc"))
+    if not isinstance(schema, dict):
+        raise TypeError(f"{root} is not a named record")
+    return schema
+
+
+@cache
+def canonical_schema() -> dict[str, Any]:
+    """The current canonical ``CaseEvent`` schema (parsed, cached for the process)."""
+    return load_root()

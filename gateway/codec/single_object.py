@@ -1,0 +1,73 @@
+"""Avro single-object encoding: ``C3 01``, the schema's CRC-64-AVRO fingerprint (little-endian), the Avro body.
+
+This is the registry-less default framing. Writer schemas are found by fingerprint in a ``SchemaStore``; the
+bytes are what any Avro implementation that follows the specification reads (Java's ``BinaryMessageDecoder``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+MAGIC = b"\xc3\x01"
+HEADER_LEN = 10
+
+
+def schema_fingerprint(schema: Any) -> bytes:
+    """The 8-byte CRC-64-AVRO fingerprint of a schema's Parsing Canonical Form, little-endian as on the wire.
+
+    fastavro's ``fingerprint`` returns the little-endian bytes as hex; it rebuilds its table on every call,
+    so callers cache the result (``SchemaStore`` does).
+    """
+    return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+
+
+@dataclass(slots=True)
+class SchemaStore:
+    """Writer schemas by fingerprint: the current schema and every released one, parsed once.
+
+    Attributes:
+        current: The schema new events are written with (and read into).
+    """
+
+    current: dict[str, Any]
+    _by_fp: dict[bytes, dict[str, Any]] = field(default_factory=dict)
+    current_fp: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.current = parse_schema(self.current)
+        self.current_fp = self.add(self.current)
+
+    def add(self, schema: Any) -> bytes:
+        """Register a writer schema; return its fingerprint."""
+        parsed = parse_schema(schema)
+        fp = schema_fingerprint(parsed)
+        self._by_fp.setdefault(fp, parsed)
+        return fp
+
+    def add_all(self, schemas: Iterable[Any]) -> None:
+        """Register several writer schemas."""
+        for s in schemas:
+            self.add(s)
+
+    def get(self, fp: bytes) -> dict[str, Any] | None:
+        """The writer schema with this fingerprint, or None."""
+        return self._by_fp.get(fp)
+
+    def __len__(self) -> int:
+        return len(self._by_fp)
+
+
+def header(fp: bytes) -> bytes:
+    """The 10-byte single-object header for a fingerprint."""
+    return MAGIC + fp
+
+
+def split(data: bytes) -> tuple[bytes, memoryview]:
+    """Split single-object bytes into fingerprint and body; raise ``ValueError`` if they are not framed so."""
+    if len(data) < HEADER_LEN or data[:2] != MAGIC:
+        raise ValueError("not Avro single-object encoding (expected C3 01 and an 8-byte fingerprint)")
+    return bytes(data[2:HEADER_LEN]), memoryview(data)[HEADER_LEN:]
