@@ -1,0 +1,1 @@
+"""The ``gateway`` command line: a thin shell over library functions."""

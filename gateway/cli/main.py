@@ -1,0 +1,38 @@
+"""Entry point of the ``gateway`` command. Each command group lives in its own module and only calls library code."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command or group; imported lazily so that one command's
+# dependencies do not slow down or break the others.
+COMMANDS: dict[str, str] = {
+    "kafka-local": "gateway.cli.kafka_local:kafka_local",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="returns-gateway")
+def main() -> None:
+    """Return-case interoperability gateway: national records to canonical Avro events on Kafka."""
+
+
+if __name__ == "__main__":
+    main()
