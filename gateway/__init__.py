@@ -1,0 +1,1 @@
+"""Return-case interoperability gateway: national return records to canonical Avro events on Kafka."""

@@ -67,7 +67,7 @@ class SchemaValidationError(RecordError):
     stage = "encode"
 
 
-class RuleViolation(RecordError):
+class RuleViolationError(RecordError):
     """A mapped event breaks validation rules of severity ERROR."""
 
     stage = "validate"

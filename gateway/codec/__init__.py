@@ -1,0 +1,1 @@
+"""Canonical events to bytes and back: Avro schemas, single-object and Confluent framing."""

@@ -7,7 +7,7 @@ told apart by their first byte (``C3`` or ``00``), and always resolves the write
 from __future__ import annotations
 
 import io
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from fastavro import schemaless_reader, schemaless_writer
 
@@ -78,12 +78,12 @@ class EventCodec:
         if writer is None:
             raise DecodeError(f"unknown writer schema fingerprint {fp.hex()}")
         try:
-            out: dict[str, Any] = schemaless_reader(
-                io.BytesIO(body), writer, self.store.current, return_record_name=True
+            out = schemaless_reader(
+                io.BytesIO(body), writer, self.store.current, return_record_name=True, return_record_name_override=True
             )
         except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
             raise DecodeError(f"corrupt Avro body: {exc}") from exc
-        return out
+        return cast(dict[str, Any], out)
 
     def decode(self, data: bytes, topic: str = "") -> CaseEvent:
         """Decode bytes in either framing into an event."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
 
@@ -38,12 +38,12 @@ class SchemaStore:
     current_fp: bytes = b""
 
     def __post_init__(self) -> None:
-        self.current = parse_schema(self.current)
+        self.current = cast(dict[str, Any], parse_schema(self.current))
         self.current_fp = self.add(self.current)
 
     def add(self, schema: Any) -> bytes:
         """Register a writer schema; return its fingerprint."""
-        parsed = parse_schema(schema)
+        parsed = cast(dict[str, Any], parse_schema(schema))
         fp = schema_fingerprint(parsed)
         self._by_fp.setdefault(fp, parsed)
         return fp

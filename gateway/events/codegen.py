@@ -14,8 +14,15 @@ from gateway.codec.schemas import NAMESPACE, SCHEMA_DIR, read_named_types
 
 MODELS_PATH = Path(__file__).with_name("models.py")
 
-_PRIMITIVES = {"string": "str", "int": "int", "long": "int", "boolean": "bool", "double": "float",
-               "float": "float", "bytes": "bytes"}
+_PRIMITIVES = {
+    "string": "str",
+    "int": "int",
+    "long": "int",
+    "boolean": "bool",
+    "double": "float",
+    "float": "float",
+    "bytes": "bytes",
+}
 _LOGICAL = {"date": "datetime.date", "timestamp-millis": "AwareDatetime", "uuid": "uuid.UUID"}
 
 _HEADER = '''\
@@ -102,11 +109,11 @@ def _record(t: dict[str, Any]) -> list[str]:
         members = [_short(m) for m in f["type"] if m != "null"]
         lines += [
             "",
-            "    @model_validator(mode=\"before\")",
+            '    @model_validator(mode="before")',
             "    @classmethod",
             f"    def _resolve_{f['name']}(cls, data: Any) -> Any:",
-            f'        """Build the ``{f["name"]}`` branch from an Avro ``(name, record)`` pair or from ``event_type``."""',
-            f"        return _resolve_union(data, \"{f['name']}\", _{t['name'].upper()}_{f['name'].upper()})",
+            f'        """Build the ``{f["name"]}`` union branch from an Avro (name, record) pair or event_type."""',
+            f'        return _resolve_union(data, "{f["name"]}", _{t["name"].upper()}_{f["name"].upper()})',
         ]
         if t["name"] == "CaseEvent":
             lines += [
@@ -152,9 +159,9 @@ def render(schema_dir: Path = SCHEMA_DIR) -> str:
     ordered = _dependency_order(records)
     out = [_HEADER.format(ns=NAMESPACE)]
     for t in sorted(enums, key=lambda e: e["name"]):
-        out += ["", ""] + _enum(t)
+        out += ["", "", *_enum(t)]
     for t in ordered:
-        out += ["", ""] + _record(t)
+        out += ["", "", *_record(t)]
     root = types[f"{NAMESPACE}.CaseEvent"]
     payload_field = next(f for f in root["fields"] if f["name"] == "payload")
     payloads = [_short(p) for p in payload_field["type"]]

@@ -575,7 +575,7 @@ class CaseEvent(AvroModel):
     @model_validator(mode="before")
     @classmethod
     def _resolve_payload(cls, data: Any) -> Any:
-        """Build the ``payload`` branch from an Avro ``(name, record)`` pair or from ``event_type``."""
+        """Build the ``payload`` union branch from an Avro (name, record) pair or event_type."""
         return _resolve_union(data, "payload", _CASEEVENT_PAYLOAD)
 
     @model_validator(mode="after")

@@ -1,0 +1,1 @@
+"""Operations: local services for tests and the demo."""

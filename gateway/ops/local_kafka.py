@@ -82,8 +82,14 @@ class LocalKafka:
             raise BrokerError("Java 17+ and Maven are needed to run the local Kafka broker (none found on PATH)")
         self.libs.mkdir(parents=True, exist_ok=True)
         cmd = [
-            "mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={self.libs}",
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={self.libs}",
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -162,16 +168,26 @@ class LocalKafka:
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             fmt = subprocess.run(
                 self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
-                capture_output=True, text=True, check=False,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if fmt.returncode != 0:
                 raise BrokerError(f"formatting Kafka storage failed:\n{fmt.stdout}\n{fmt.stderr}")
         log = open(self.home / "broker.log", "ab")  # noqa: SIM115 - handed to the child process
         cmd = [
-            "java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-            "-Djava.awt.headless=true", f"-Dkafka.logs.dir={self.home / 'logs'}",
+            "java",
+            "-Xms256m",
+            "-Xmx768m",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dkafka.logs.dir={self.home / 'logs'}",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-            "-cp", f"{self.libs}/*", "kafka.Kafka", str(config),
+            "-cp",
+            f"{self.libs}/*",
+            "kafka.Kafka",
+            str(config),
         ]
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pid_file.write_text(str(proc.pid))

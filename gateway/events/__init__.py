@@ -1,0 +1,1 @@
+"""The canonical event model (generated from schemas/avro)."""
