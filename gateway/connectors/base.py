@@ -1,0 +1,215 @@
+"""The connector contract.
+
+A connector knows a national format and nothing about Kafka. It implements three hooks:
+
+- ``read(stream, source)``: cut an export into raw records, streaming (the only hook that does I/O);
+- ``parse(record)``: turn one raw record into a national structure (pure; raises ``ParseError``);
+- ``map(parsed)``: turn that structure into canonical ``Fact``s (pure; raises ``MappingError``).
+
+The framework owns the rest (``translate`` wraps facts into ``CaseEvent`` envelopes) and marks it ``@final``.
+For sample data a connector also renders the shared case stories into its format (``render``) and knows how
+to damage a record (``corrupt``), listing the kinds of damage in ``defect_kinds``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO, ClassVar, Generic, Literal, TypeVar, final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.errors import ParseError, RecordError
+from gateway.events.models import EVENT_TYPE_OF, CaseEvent, MemberState, Payload, Source
+
+_EVENT_ID_NS = uuid.UUID("0b9f6a52-31e4-4f0e-9a43-6d1b1f0c2e77")
+
+
+class ConnectorConfig(BaseModel):
+    """Configuration every connector has; connectors subclass it with their own fields.
+
+    Attributes:
+        member_state: Member State whose system the export comes from.
+        errors_tolerance: ``all``: a bad record goes to the dead-letter queue and ingestion goes on;
+            ``none``: the first bad record stops ingestion (Kafka Connect's ``errors.tolerance``).
+        max_record_bytes: Records larger than this are rejected before parsing.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    member_state: MemberState
+    errors_tolerance: Literal["none", "all"] = "all"
+    max_record_bytes: int = Field(1_048_576, gt=0)
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One national record as it was read: the original bytes, untouched, and where they came from.
+
+    Attributes:
+        data: The record's original bytes (what the dead-letter queue keeps).
+        source: File path or topic the record came from.
+        position: Where in the source (``line 17``, ``record 3 at byte 5120``, ``topic/0/15``).
+        index: Ordinal of the record in its source, from 0.
+        encoding: Text encoding of ``data`` as detected by the reader.
+        context: Bytes that give the record its meaning but belong to the whole source (a CSV header line).
+        error: Set when the reader could not cut a clean record (truncated file, bad encoding); the framework
+            then dead-letters the record without parsing it.
+    """
+
+    data: bytes
+    source: str
+    position: str
+    index: int = 0
+    encoding: str = "utf-8"
+    context: bytes = b""
+    error: RecordError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """What a connector maps a record to: one canonical payload with its case context.
+
+    Attributes:
+        case_reference: National case reference (Eurodac Art. 17(1)(k)).
+        person_ref: National person identifier; the framework pseudonymises it into the subject key.
+        occurred_at: When the fact happened (timezone-aware).
+        payload: The canonical payload.
+    """
+
+    case_reference: str
+    person_ref: str
+    occurred_at: dt.datetime
+    payload: Payload
+
+
+@dataclass(frozen=True, slots=True)
+class MappingContext:
+    """What the framework adds to facts to make envelopes.
+
+    Attributes:
+        connector: Connector name.
+        version: Connector distribution version.
+        member_state: Member State of the source system.
+        correlation_id: Correlates the events of one ingest run or replay.
+        recorded_at: When the gateway recorded the events.
+        pseudonymise: Maps a national person identifier to the pseudonymous subject key.
+    """
+
+    connector: str
+    version: str
+    member_state: MemberState
+    correlation_id: str
+    recorded_at: dt.datetime
+    pseudonymise: Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRecord:
+    """A rendered sample record and what the gateway must make of it.
+
+    Attributes:
+        data: The record's bytes in the national format.
+        facts: The facts a correct connector maps it to (empty for a defective record).
+        defect: The kind of damage done to it, or None for a valid record.
+    """
+
+    data: bytes
+    facts: tuple[Fact, ...]
+    defect: str | None = None
+
+
+ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
+
+
+class Connector(ABC, Generic[ConfigT]):
+    """Base class of connector plugins.
+
+    Class attributes:
+        name: Registered name (the entry-point name).
+        version: Version of the connector, carried in every event's ``source``.
+        formats: Formats it reads, e.g. ``("xml",)``.
+        config_model: Its configuration model.
+        defect_kinds: Kinds of sample damage ``corrupt`` can do, with a description each.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "0.0.0"
+    formats: ClassVar[tuple[str, ...]]
+    config_model: ClassVar[type[ConnectorConfig]]
+    defect_kinds: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, config: ConfigT) -> None:
+        self.config = config
+
+    # ---- hooks -----------------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
+        """Cut an export into raw records, streaming in constant memory."""
+
+    def from_message(self, value: bytes, source: str, position: str, index: int) -> RawRecord:
+        """Make a raw record of one message from a raw inbound Kafka topic (one record a message)."""
+        return RawRecord(data=value, source=source, position=position, index=index)
+
+    @abstractmethod
+    def parse(self, record: RawRecord) -> Any:
+        """Parse one raw record into a national structure; pure; raise ``ParseError`` on malformed input."""
+
+    @abstractmethod
+    def map(self, parsed: Any) -> list[Fact]:
+        """Map a parsed record to canonical facts; pure; raise ``MappingError`` when that is impossible."""
+
+    def render(self, story: Any, rng: random.Random) -> list[SampleRecord]:
+        """Render a case story (``gateway.samples.stories.CaseStory``) as valid national records."""
+        raise NotImplementedError(f"{self.name} cannot render samples")
+
+    def corrupt(self, record: SampleRecord, kind: str, rng: random.Random) -> bytes:
+        """Damage a valid record's bytes in the way ``kind`` names (one of ``defect_kinds``)."""
+        raise NotImplementedError(f"{self.name} cannot corrupt samples")
+
+    def write_export(self, out: BinaryIO, records: Iterable[bytes]) -> None:
+        """Write records as one export file (add the file's header and trailer, if the format has them)."""
+        for data in records:
+            out.write(data)
+
+    # ---- framework-owned steps -------------------------------------------------------------------------------
+
+    @final
+    def translate(self, record: RawRecord, ctx: MappingContext) -> list[CaseEvent]:
+        """Turn one raw record into canonical events, or raise the ``RecordError`` that explains why not."""
+        if record.error is not None:
+            raise record.error
+        if len(record.data) > self.config.max_record_bytes:
+            raise ParseError(
+                f"record of {len(record.data)} bytes exceeds the limit of {self.config.max_record_bytes}",
+                position=record.position,
+            )
+        facts = self.map(self.parse(record))
+        digest = hashlib.sha256(record.data).hexdigest()[:32]
+        return [envelope(fact, ctx, event_id_seed=f"{self.name}:{digest}:{i}") for i, fact in enumerate(facts)]
+
+
+def envelope(fact: Fact, ctx: MappingContext, *, event_id_seed: str) -> CaseEvent:
+    """Wrap a fact into a ``CaseEvent``.
+
+    The event id is derived from the record's content, so a record ingested twice (a restart after a crash,
+    a replay) yields the same event ids and consumers can deduplicate.
+    """
+    return CaseEvent(
+        event_id=uuid.uuid5(_EVENT_ID_NS, event_id_seed),
+        event_type=EVENT_TYPE_OF[type(fact.payload)],
+        occurred_at=fact.occurred_at,
+        recorded_at=ctx.recorded_at,
+        member_state=ctx.member_state,
+        source=Source(connector=ctx.connector, version=ctx.version),
+        case_reference=fact.case_reference,
+        subject_key=ctx.pseudonymise(fact.person_ref),
+        correlation_id=ctx.correlation_id,
+        payload=fact.payload,
+    )

@@ -1,0 +1,1 @@
+"""Sample data: deterministic case stories and national exports rendered from them."""
