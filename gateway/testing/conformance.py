@@ -117,8 +117,8 @@ class ConnectorConformance:
                 bad[record.index] = exc
         assert sorted(bad) == sorted(manifest.defects), "exactly the damaged records must be rejected"
         assert events == manifest.events
-        for exc in bad.values():
-            assert str(exc), "a record error must say what is wrong"
+        for error in bad.values():
+            assert str(error), "a record error must say what is wrong"
 
     def test_parse_and_map_are_pure(self) -> None:
         """Parsing and mapping the same record twice gives equal results and changes nothing."""
