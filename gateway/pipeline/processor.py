@@ -1,0 +1,125 @@
+"""Processing one raw record: translate (parse, map) → validate → encode, with every failure a dead letter.
+
+The processor is pure apart from the validation stage's case state; it does no I/O, so the whole path is
+testable without a broker. The framework owns this sequence; connectors only supply the hooks it calls.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gateway.codec.codec import EventCodec
+from gateway.connectors.base import Connector, MappingContext, RawRecord
+from gateway.errors import RecordError
+from gateway.events.models import CaseEvent, Severity, ValidationFinding
+from gateway.pipeline.outcome import DeadLetter, EncodedEvent, Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The validation stage's answer for the events of one record.
+
+    Attributes:
+        events: The events, each carrying its warnings.
+        findings: All findings; any of severity ERROR sends the record to the dead-letter queue.
+    """
+
+    events: tuple[CaseEvent, ...]
+    findings: tuple[ValidationFinding, ...] = ()
+
+    @property
+    def errors(self) -> tuple[ValidationFinding, ...]:
+        """Findings of severity ERROR."""
+        return tuple(f for f in self.findings if f.severity == Severity.ERROR)
+
+
+class ValidationStage(Protocol):
+    """Validates the events of one record; keeps whatever case state cross-event rules need."""
+
+    def check(self, events: Sequence[CaseEvent]) -> Verdict:
+        """Validate the events of one record (and remember them only if none has an error)."""
+        ...
+
+
+class SchemaOnly:
+    """The validation stage when no rule engine is configured: Avro schema validity is checked at encoding."""
+
+    def check(self, events: Sequence[CaseEvent]) -> Verdict:
+        """Accept the events as they are."""
+        return Verdict(tuple(events))
+
+
+def _dead_letter(record: RawRecord, stage: str, exc: BaseException, **extra: Any) -> DeadLetter:
+    cls = type(exc)
+    trace = "".join(traceback.format_exception(exc, limit=4))
+    return DeadLetter(
+        record=record,
+        stage=stage,
+        error_class=f"{cls.__module__}.{cls.__qualname__}",
+        message=str(exc) or cls.__name__,
+        stacktrace=trace[-4000:],
+        **extra,
+    )
+
+
+class RecordProcessor:
+    """Turns raw records into outcomes for one connector.
+
+    Args:
+        connector: The connector whose hooks parse and map records.
+        context: Envelope context (member state, correlation id, pseudonymiser).
+        codec: Event codec.
+        validation: Validation stage; defaults to schema validity only.
+        topic: Canonical topic name, for registry framing.
+    """
+
+    def __init__(
+        self,
+        connector: Connector[Any],
+        context: MappingContext,
+        codec: EventCodec,
+        validation: ValidationStage | None = None,
+        topic: str = "",
+    ) -> None:
+        self.connector = connector
+        self.context = context
+        self.codec = codec
+        self.validation = validation or SchemaOnly()
+        self.topic = topic
+
+    def process(self, record: RawRecord) -> Outcome:
+        """Process one record; a record error becomes a dead letter, a bug propagates."""
+        try:
+            events = self.connector.translate(record, self.context)
+        except RecordError as exc:
+            stage = "read" if record.error is exc else exc.stage
+            return Outcome(record, dead_letter=_dead_letter(record, stage, exc))
+        verdict = self.validation.check(events)
+        errors = verdict.errors
+        if errors:
+            message = "; ".join(f"{f.rule_id} {f.path}: {f.message}" for f in errors)
+            dead = DeadLetter(
+                record=record,
+                stage="validate",
+                error_class="gateway.errors.RuleViolationError",
+                message=message,
+                rule_ids=tuple(dict.fromkeys(f.rule_id for f in errors)),
+                legal_references=tuple(dict.fromkeys(f.legal_reference for f in errors)),
+            )
+            return Outcome(record, dead_letter=dead, findings=verdict.findings)
+        try:
+            encoded = tuple(
+                EncodedEvent(
+                    key=e.subject_key.encode(),
+                    value=self.codec.encode(e, self.topic),
+                    event_type=str(e.event_type),
+                    warnings=e.validation_warnings,
+                )
+                for e in verdict.events
+            )
+        except RecordError as exc:
+            return Outcome(record, dead_letter=_dead_letter(record, exc.stage, exc), findings=verdict.findings)
+        return Outcome(record, events=encoded, findings=verdict.findings)

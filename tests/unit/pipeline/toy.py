@@ -1,0 +1,38 @@
+"""A toy connector for pipeline tests: each line names an event type; ``!`` lines are malformed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from gateway.connectors.base import Connector, ConnectorConfig, Fact, RawRecord
+from gateway.errors import MappingError, ParseError
+from gateway.events.models import EventType
+from gateway.testing.examples import payloads
+
+
+class ToyConnector(Connector[ConnectorConfig]):
+    name = "toy"
+    version = "1.0"
+    formats = ("txt",)
+    config_model = ConnectorConfig
+    defect_kinds = {"malformed": "starts with !", "unknown": "no such event type"}
+
+    def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
+        for i, line in enumerate(stream):
+            yield RawRecord(data=line.rstrip(b"\n"), source=source, position=f"line {i + 1}", index=i)
+
+    def parse(self, record: RawRecord) -> str:
+        text = record.data.decode()
+        if text.startswith("!"):
+            raise ParseError(f"malformed line {text!r}", position=record.position)
+        return text
+
+    def map(self, parsed: str) -> list[Fact]:
+        try:
+            event_type = EventType(parsed)
+        except ValueError:
+            raise MappingError(f"unknown event type {parsed!r}") from None
+        at = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+        return [Fact("CASE-1", "4711", at, payloads()[event_type])]
