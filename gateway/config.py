@@ -1,0 +1,117 @@
+"""The gateway's typed configuration: a TOML file and ``GATEWAY_*`` environment variables, validated at start-up.
+
+Example ``gateway.toml``::
+
+    subject_key_secret = "change me"           # or GATEWAY_SUBJECT_KEY_SECRET
+    [kafka]
+    bootstrap_servers = "127.0.0.1:19092"     # or GATEWAY_KAFKA__BOOTSTRAP_SERVERS
+    [topics]
+    canonical = "gateway.case-events.v1"
+    [connectors.nl-xml]
+    member_state = "NL"
+    errors_tolerance = "all"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.errors import ConfigError
+from gateway.kafka.settings import KafkaSettings, ProducerSettings
+from gateway.kafka.topics import TopicSpec
+
+# A development secret so that the demo runs out of the box; commands that ingest warn loudly when it is in use.
+DEV_SECRET = "dev-only-not-a-secret"  # noqa: S105 - a marker value, deliberately not secret
+
+
+class TopicNames(BaseModel):
+    """Topic names and layout.
+
+    Attributes:
+        canonical: The canonical event topic, keyed by subject key.
+        dlq_prefix: Prefix of the per-connector dead-letter topics (``<prefix><connector>``).
+        raw_prefix: Prefix of the per-connector raw inbound topics of service mode.
+        progress: Compacted topic recording how far each file has been ingested.
+        partitions: Partitions of the canonical, raw and dead-letter topics.
+        replication_factor: Replication factor of the gateway's topics.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    canonical: str = "gateway.case-events.v1"
+    dlq_prefix: str = "gateway.dlq."
+    raw_prefix: str = "gateway.raw."
+    progress: str = "gateway.ingest-progress"
+    partitions: int = Field(3, ge=1)
+    replication_factor: int = Field(1, ge=1)
+
+    def dlq(self, connector: str) -> str:
+        """Dead-letter topic of a connector."""
+        return f"{self.dlq_prefix}{connector}"
+
+    def raw(self, connector: str) -> str:
+        """Raw inbound topic of a connector."""
+        return f"{self.raw_prefix}{connector}"
+
+    def specs(self, connectors: list[str]) -> list[TopicSpec]:
+        """Topic specifications for the canonical topic, the progress topic and each connector's topics."""
+        rf = self.replication_factor
+        specs = [
+            TopicSpec(name=self.canonical, partitions=self.partitions, replication_factor=rf),
+            TopicSpec(name=self.progress, partitions=1, replication_factor=rf, cleanup_policy="compact"),
+        ]
+        for c in connectors:
+            specs.append(TopicSpec(name=self.dlq(c), partitions=self.partitions, replication_factor=rf))
+            specs.append(TopicSpec(name=self.raw(c), partitions=self.partitions, replication_factor=rf))
+        return specs
+
+
+class GatewaySettings(BaseSettings):
+    """Everything a gateway process needs to know.
+
+    Attributes:
+        kafka: Broker connection and security.
+        producer: Producer tuning.
+        topics: Topic names and layout.
+        subject_key_secret: Secret of the pseudonymous subject keys (HMAC); the same for every process.
+        registry_url: Schema registry (Confluent-compatible API); None means single-object encoding.
+        connectors: Connector name -> its configuration (validated by the connector's own model).
+        rules_config: Validation rule configuration file, if any.
+        batch_size: Records per transaction when ingesting.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", frozen=True, extra="forbid")
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    producer: ProducerSettings = Field(default_factory=ProducerSettings)
+    topics: TopicNames = Field(default_factory=TopicNames)
+    subject_key_secret: SecretStr = SecretStr(DEV_SECRET)
+    registry_url: str | None = None
+    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    rules_config: Path | None = None
+    batch_size: int = Field(2000, ge=1, le=100_000)
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides: Any) -> GatewaySettings:
+        """Load from a TOML file (if given), then environment variables, then keyword overrides."""
+        data: dict[str, Any] = {}
+        if path is not None:
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"cannot read configuration {path}: {exc}") from exc
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**data)
+        except ValueError as exc:
+            raise ConfigError(f"invalid configuration: {exc}") from exc
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        """Whether the subject-key secret is the development default."""
+        return self.subject_key_secret.get_secret_value() == DEV_SECRET
