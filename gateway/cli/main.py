@@ -9,7 +9,11 @@ import click
 # name -> "module:attribute" of a click command or group; imported lazily so that one command's
 # dependencies do not slow down or break the others.
 COMMANDS: dict[str, str] = {
+    "connectors": "gateway.cli.connectors:connectors",
     "kafka-local": "gateway.cli.kafka_local:kafka_local",
+    "rules": "gateway.cli.rules:rules",
+    "samples": "gateway.cli.samples:samples",
+    "schemas": "gateway.cli.schemas:schemas",
 }
 
 

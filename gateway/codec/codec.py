@@ -17,6 +17,7 @@ from gateway.codec.schemas import canonical_schema
 from gateway.codec.single_object import SchemaStore
 from gateway.errors import DecodeError, SchemaValidationError
 from gateway.events.models import CaseEvent
+from gateway.evolution.history import load_history
 
 CONFLUENT_MAGIC = 0
 
@@ -33,6 +34,13 @@ class RegistryFraming(Protocol):
         ...
 
 
+def default_store() -> SchemaStore:
+    """The current canonical schema plus every released version, so that old events stay readable."""
+    store = SchemaStore(canonical_schema())
+    store.add_all(s.schema for s in load_history())
+    return store
+
+
 class EventCodec:
     """Encode and decode ``CaseEvent``s.
 
@@ -42,7 +50,7 @@ class EventCodec:
     """
 
     def __init__(self, store: SchemaStore | None = None, registry: RegistryFraming | None = None) -> None:
-        self.store = store or SchemaStore(canonical_schema())
+        self.store = store or default_store()
         self.registry = registry
         self._header = single_object.header(self.store.current_fp)
 

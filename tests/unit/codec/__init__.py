@@ -1,0 +1,1 @@
+"""Unit tests of gateway.codec and the schema evolution gate."""
