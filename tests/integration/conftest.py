@@ -73,3 +73,29 @@ def new_topic(admin: AdminClient) -> Callable[..., str]:
 def group_id() -> str:
     """A fresh consumer group id."""
     return f"g-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def registry_url() -> Iterator[str]:
+    """The Confluent-compatible API of a real schema registry (Apicurio from Maven Central, in memory).
+
+    ``SCHEMA_REGISTRY_URL`` if set; else the project's local Apicurio. Where it cannot run the test is skipped,
+    except in CI (``CI`` set), where a registry that does not start is a failure, not a skip.
+    """
+    env = os.environ.get("SCHEMA_REGISTRY_URL")
+    if env:
+        yield env
+        return
+    from gateway.ops.local_registry import LocalApicurio, RegistryServiceError
+
+    local = LocalApicurio(name="test", port=int(os.environ.get("GW_TEST_REGISTRY_PORT", "28081")))
+    started_here = local.running_pid() is None
+    try:
+        url = local.start()
+    except RegistryServiceError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no schema registry can run here: {exc}")
+    yield url
+    if started_here:
+        local.stop()

@@ -12,6 +12,7 @@ from contextlib import closing
 import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.rule_registry import RuleRegistry
 from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro import schemaless_writer
@@ -23,8 +24,12 @@ from gateway.codec.codec import EventCodec
 from gateway.codec.registry import (
     ConfluentFraming,
     RegistrySettings,
+    _registry_error,
     canonical_schema_str,
+    check_compatibility,
     make_client,
+    register_schema,
+    set_compatibility,
     split_frame,
     subject_name,
 )
@@ -229,3 +234,39 @@ def test_settings_are_frozen() -> None:
     s = RegistrySettings(url="mock://x")
     with pytest.raises(ValidationError):
         s.auto_register = True  # type: ignore[misc]
+
+
+# --- registry admin calls -------------------------------------------------------------------------------------
+
+
+def test_compatibility_check_needs_an_http_registry() -> None:
+    with pytest.raises(ConfigError, match="no HTTP API"):
+        check_compatibility(RegistrySettings(url="mock://x"), "t-value", canonical_schema_str())
+
+
+def test_compatibility_check_on_an_unreachable_registry_is_transient(closed_port: int) -> None:
+    settings = RegistrySettings(url=f"http://127.0.0.1:{closed_port}", request_timeout_s=2)
+    with pytest.raises(TransientError):
+        check_compatibility(settings, "t-value", canonical_schema_str())
+    with pytest.raises(TransientError):
+        set_compatibility(settings, "t-value", "FULL_TRANSITIVE")
+    with pytest.raises(TransientError):
+        register_schema(settings, "t-value", canonical_schema_str())
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (500, TransientError),
+        (503, TransientError),
+        (429, TransientError),
+        (-1, TransientError),
+        (404, DecodeError),
+        (401, ConfigError),
+        (409, ConfigError),
+        (422, ConfigError),
+    ],
+)
+def test_registry_answers_map_to_what_the_caller_should_do(status: int, expected: type[Exception]) -> None:
+    error = _registry_error(SchemaRegistryError(status, status * 100, "x"), "schema id 1", DecodeError)
+    assert type(error) is expected
