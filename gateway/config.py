@@ -81,6 +81,7 @@ class GatewaySettings(BaseSettings):
         subject_key_secret: Secret of the pseudonymous subject keys (HMAC); the same for every process.
         registry_url: Schema registry (Confluent-compatible API); None means single-object encoding.
         connectors: Connector name -> its configuration (validated by the connector's own model).
+        rules_enabled: Run the validation rules; off, only Avro schema validity is checked.
         rules_config: Validation rule configuration file, if any.
         batch_size: Records per transaction when ingesting.
     """
@@ -93,6 +94,7 @@ class GatewaySettings(BaseSettings):
     subject_key_secret: SecretStr = SecretStr(DEV_SECRET)
     registry_url: str | None = None
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    rules_enabled: bool = True
     rules_config: Path | None = None
     batch_size: int = Field(2000, ge=1, le=100_000)
 

@@ -10,6 +10,12 @@ import click
 # dependencies do not slow down or break the others.
 COMMANDS: dict[str, str] = {
     "connectors": "gateway.cli.connectors:connectors",
+    "demo": "gateway.cli.demo:demo",
+    "dlq": "gateway.cli.dlq:dlq",
+    "ingest": "gateway.cli.ingest:ingest",
+    "run": "gateway.cli.ingest:run",
+    "validate": "gateway.cli.validate:validate",
+    "watch": "gateway.cli.ingest:watch",
     "kafka-local": "gateway.cli.kafka_local:kafka_local",
     "rules": "gateway.cli.rules:rules",
     "samples": "gateway.cli.samples:samples",

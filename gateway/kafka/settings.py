@@ -240,6 +240,8 @@ class ConsumerSettings(BaseSettings):
 
     Attributes:
         group_id: Consumer group.
+        group_instance_id: Static membership id (KIP-345): a restarted member with the same id takes its partitions
+            back at once instead of waiting for the dead member's session to time out.
         auto_offset_reset: Where a group with no committed offset starts.
         isolation_level: ``read_committed`` (default) hides aborted and open transactions.
         session_timeout_ms: Group membership timeout.
@@ -255,6 +257,7 @@ class ConsumerSettings(BaseSettings):
     )
 
     group_id: str = Field(min_length=1)
+    group_instance_id: str | None = Field(default=None, min_length=1)
     auto_offset_reset: Literal["earliest", "latest", "error"] = "earliest"
     isolation_level: Literal["read_committed", "read_uncommitted"] = "read_committed"
     session_timeout_ms: int = Field(default=45_000, ge=1)

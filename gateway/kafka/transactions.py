@@ -278,8 +278,12 @@ class TransactionalProcessor:
                 self._process(batch)
                 handled += 1
                 idle_since = time.monotonic()
-            elif idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
-                break
+            elif idle_timeout is not None:
+                # Idle means caught up with partitions to read, not waiting for a rebalance to hand some out.
+                if not self._need_consumer().assignment():
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since >= idle_timeout:
+                    break
         return self._stats
 
     def close(self) -> None:

@@ -174,7 +174,6 @@ class LocalKafka:
             )
             if fmt.returncode != 0:
                 raise BrokerError(f"formatting Kafka storage failed:\n{fmt.stdout}\n{fmt.stderr}")
-        log = open(self.home / "broker.log", "ab")  # noqa: SIM115 - handed to the child process
         cmd = [
             "java",
             "-Xms256m",
@@ -189,7 +188,8 @@ class LocalKafka:
             "kafka.Kafka",
             str(config),
         ]
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.home / "broker.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from gateway.codec.codec import EventCodec
@@ -90,10 +90,16 @@ class RecordProcessor:
         self.validation = validation or SchemaOnly()
         self.topic = topic
 
-    def process(self, record: RawRecord) -> Outcome:
-        """Process one record; a record error becomes a dead letter, a bug propagates."""
+    def process(self, record: RawRecord, *, correlation_id: str | None = None) -> Outcome:
+        """Process one record; a record error becomes a dead letter, a bug propagates.
+
+        Args:
+            record: The raw record.
+            correlation_id: Overrides the run's correlation id for this record (replays carry their origin).
+        """
+        context = self.context if correlation_id is None else replace(self.context, correlation_id=correlation_id)
         try:
-            events = self.connector.translate(record, self.context)
+            events = self.connector.translate(record, context)
         except RecordError as exc:
             stage = "read" if record.error is exc else exc.stage
             return Outcome(record, dead_letter=_dead_letter(record, stage, exc))

@@ -93,7 +93,7 @@ def _identity(rng: random.Random) -> m.Identity:
             number=f"{rng.choice('ABCDEFGHKLMNPRSTUZ')}{rng.choice('ABCDEFGHKLMNPRSTUZ')}{rng.randrange(10**7):07d}",
             issuing_country=nat,
             issue_date=issued,
-            expiry_date=issued.replace(year=issued.year + 10) - dt.timedelta(days=1),
+            expiry_date=issued + dt.timedelta(days=3652),  # ten years; replace(year=...) fails on 29 February
         )
     return m.Identity(
         surnames=(rng.choice(surnames),),
@@ -212,7 +212,8 @@ def story(index: int, seed: int, member_state: m.MemberState = m.MemberState.NL)
         )
         referral = f"RIAT-{member_state}-{index:07d}"
         budget = (m.BudgetLine(description="Business start-up kit", amount_eur=_money(rng, 500, 2000)),)
-        departure = last - dt.timedelta(days=rng.randint(0, 3))
+        # Within the period, and after the grant: an assisted departure needs its assistance granted first.
+        departure = max(granted + dt.timedelta(days=1), last - dt.timedelta(days=rng.randint(0, 3)))
         b.add(
             granted,
             m.ReintegrationReferral(

@@ -17,8 +17,9 @@ from .toy import ToyConnector
 
 def _processor(validation=None) -> RecordProcessor:
     connector = ToyConnector(ConnectorConfig(member_state=MemberState.NL))
-    ctx = MappingContext("toy", "1.0", MemberState.NL, "corr-1", dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
-                         pseudonymiser(b"secret", "NL"))
+    ctx = MappingContext(
+        "toy", "1.0", MemberState.NL, "corr-1", dt.datetime(2026, 1, 2, tzinfo=dt.UTC), pseudonymiser(b"secret", "NL")
+    )
     return RecordProcessor(connector, ctx, EventCodec(), validation)
 
 
@@ -79,15 +80,25 @@ def test_event_ids_are_derived_from_content():
 
 class _RejectAll:
     def check(self, events):
-        finding = ValidationFinding(rule_id="VD-001", severity=Severity.ERROR, path="payload.x",
-                                    message="too short", legal_reference="Dir. 2008/115/EC Art. 7(1)")
+        finding = ValidationFinding(
+            rule_id="VD-001",
+            severity=Severity.ERROR,
+            path="payload.x",
+            message="too short",
+            legal_reference="Dir. 2008/115/EC Art. 7(1)",
+        )
         return Verdict(tuple(events), (finding,))
 
 
 class _WarnAll:
     def check(self, events):
-        finding = ValidationFinding(rule_id="EU-009", severity=Severity.WARNING, path="payload",
-                                    message="late", legal_reference="Reg. 2024/1358 Art. 15(1)")
+        finding = ValidationFinding(
+            rule_id="EU-009",
+            severity=Severity.WARNING,
+            path="payload",
+            message="late",
+            legal_reference="Reg. 2024/1358 Art. 15(1)",
+        )
         return Verdict(tuple(e.model_copy(update={"validation_warnings": (finding,)}) for e in events), (finding,))
 
 
@@ -111,8 +122,14 @@ def test_rule_warnings_travel_with_the_event():
 def test_dead_letter_headers_use_connect_names():
     (record,) = _records("!broken")
     dead = _processor().process(record).dead_letter
-    hdrs = H.dead_letter_headers(dead, connector="toy", connector_class="tests.ToyConnector", correlation_id="c",
-                                 original=[("orig", b"1")], now_ms=5)
+    hdrs = H.dead_letter_headers(
+        dead,
+        connector="toy",
+        connector_class="tests.ToyConnector",
+        correlation_id="c",
+        original=[("orig", b"1")],
+        now_ms=5,
+    )
     text = H.as_text(hdrs)
     assert hdrs[0] == ("orig", b"1")
     assert text[H.STAGE] == "PARSE"
@@ -122,15 +139,19 @@ def test_dead_letter_headers_use_connect_names():
     assert text[H.SOURCE_POSITION] == "line 1"
     assert H.TOPIC not in text
     origin = H.KafkaOrigin("raw", 2, 99)
-    text2 = H.as_text(H.dead_letter_headers(dead, connector="toy", connector_class="x", correlation_id="c",
-                                            origin=origin))
+    text2 = H.as_text(
+        H.dead_letter_headers(dead, connector="toy", connector_class="x", correlation_id="c", origin=origin)
+    )
     assert (text2[H.TOPIC], text2[H.PARTITION], text2[H.OFFSET]) == ("raw", "2", "99")
     assert "ParseError" in H.summary(text2)
 
 
-@pytest.mark.parametrize(("key", "raw", "expected"), [
-    ("kafka_dlt-original-partition", (3).to_bytes(4, "big"), ("__connect.errors.partition", "3")),
-    ("kafka_dlt-original-offset", (70000).to_bytes(8, "big"), ("__connect.errors.offset", "70000")),
-])
+@pytest.mark.parametrize(
+    ("key", "raw", "expected"),
+    [
+        ("kafka_dlt-original-partition", (3).to_bytes(4, "big"), ("__connect.errors.partition", "3")),
+        ("kafka_dlt-original-offset", (70000).to_bytes(8, "big"), ("__connect.errors.offset", "70000")),
+    ],
+)
 def test_spring_binary_headers_are_read(key, raw, expected):
     assert H.as_text([(key, raw)])[expected[0]] == expected[1]

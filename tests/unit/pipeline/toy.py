@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Iterator, Mapping
+from typing import BinaryIO, ClassVar
 
 from gateway.connectors.base import Connector, ConnectorConfig, Fact, RawRecord
 from gateway.errors import MappingError, ParseError
@@ -17,22 +17,24 @@ class ToyConnector(Connector[ConnectorConfig]):
     version = "1.0"
     formats = ("txt",)
     config_model = ConnectorConfig
-    defect_kinds = {"malformed": "starts with !", "unknown": "no such event type"}
+    defect_kinds: ClassVar[Mapping[str, str]] = {"malformed": "starts with !", "unknown": "no such event type"}
 
     def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
         for i, line in enumerate(stream):
             yield RawRecord(data=line.rstrip(b"\n"), source=source, position=f"line {i + 1}", index=i)
 
-    def parse(self, record: RawRecord) -> str:
+    def parse(self, record: RawRecord) -> tuple[str, int]:
         text = record.data.decode()
         if text.startswith("!"):
             raise ParseError(f"malformed line {text!r}", position=record.position)
-        return text
+        return text, record.index
 
-    def map(self, parsed: str) -> list[Fact]:
+    def map(self, parsed: tuple[str, int]) -> list[Fact]:
+        text, index = parsed
         try:
-            event_type = EventType(parsed)
+            event_type = EventType(text)
         except ValueError:
-            raise MappingError(f"unknown event type {parsed!r}") from None
+            raise MappingError(f"unknown event type {text!r}") from None
         at = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
-        return [Fact("CASE-1", "4711", at, payloads()[event_type])]
+        # One case per record, so that cross-event rules never relate the toy's unrelated events.
+        return [Fact(f"CASE-{index}", f"{4711 + index}", at, payloads()[event_type])]

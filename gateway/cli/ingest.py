@@ -1,0 +1,156 @@
+"""``gateway ingest`` (files), ``gateway watch`` (a drop directory) and ``gateway run`` (service mode)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+from gateway.cli.common import load_settings, make_connector
+from gateway.config import GatewaySettings
+from gateway.errors import FatalError
+from gateway.ops.provision import provision
+from gateway.pipeline.dropdir import process_once
+from gateway.pipeline.dropdir import watch as watch_folder
+from gateway.pipeline.file_ingest import FileIngestor, IngestSummary
+
+_CONFIG = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Gateway TOML config."
+)
+_CONNECTOR = click.option("-c", "--connector", "name", required=True, help="Connector that reads the input.")
+_BOOTSTRAP = click.option("--bootstrap", envvar="GATEWAY_KAFKA__BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
+
+
+def _settings(config_path: Path | None, bootstrap: str | None) -> GatewaySettings:
+    overrides: dict[str, Any] = {}
+    if bootstrap:
+        overrides["kafka"] = {"bootstrap_servers": bootstrap}
+    settings = load_settings(config_path, **overrides)
+    if settings.uses_dev_secret:
+        click.secho(
+            "warning: subject keys use the development secret; set GATEWAY_SUBJECT_KEY_SECRET", fg="yellow", err=True
+        )
+    return settings
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def print_summary(summary: IngestSummary, console: Console) -> None:
+    """Print one file's ingest summary."""
+    rate = (summary.records - summary.resumed_at) / summary.seconds if summary.seconds else 0.0
+    state = "already ingested" if summary.already_complete else f"{rate:,.0f} records/s"
+    console.print(
+        f"[bold]{summary.file}[/]: {summary.records} records → {summary.events} events + "
+        f"{summary.dead_letters} dead letters ({state}"
+        + (f", resumed at record {summary.resumed_at}" if summary.resumed_at and not summary.already_complete else "")
+        + (f", {summary.attempts} attempts" if summary.attempts > 1 else "")
+        + ")",
+        highlight=False,
+    )
+    if summary.dead_letter_stages:
+        console.print(f"  dead letters by stage: {dict(summary.dead_letter_stages)}", highlight=False)
+    if summary.rule_findings:
+        top = ", ".join(f"{k} x{v}" for k, v in summary.rule_findings.most_common(8))
+        console.print(f"  findings by rule: {top}", highlight=False)
+
+
+@click.command("ingest")
+@_CONNECTOR
+@_CONFIG
+@_BOOTSTRAP
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def ingest(name: str, config_path: Path | None, bootstrap: str | None, files: tuple[Path, ...]) -> None:
+    """Ingest FILES exactly once into the canonical topic and the connector's dead-letter queue."""
+    settings = _settings(config_path, bootstrap)
+    connector = make_connector(name, settings=settings)
+    provision(settings, [name])
+    console = Console(stderr=True)
+    for path in files:
+        if console.is_terminal:
+            with Progress(
+                TextColumn("{task.description}"),
+                TextColumn("{task.completed:,.0f} records"),
+                TextColumn("[progress.data.speed]{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task(path.name, total=None, rate="")
+
+                def tick(n: int, task: Any = task, bar: Progress = bar) -> None:
+                    if n % 500 == 0:
+                        elapsed = bar.tasks[0].elapsed or 1e-9
+                        bar.update(task, completed=n, rate=f"{n / elapsed:,.0f} rec/s")
+
+                summary = _ingest(connector, settings, path, tick)
+        else:
+            summary = _ingest(connector, settings, path, None)
+        print_summary(summary, Console())
+
+
+def _ingest(connector: Any, settings: GatewaySettings, path: Path, tick: Any) -> IngestSummary:
+    try:
+        return FileIngestor(connector, settings, on_record=tick).ingest(path)
+    except FatalError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("watch")
+@_CONNECTOR
+@_CONFIG
+@_BOOTSTRAP
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--once", is_flag=True, help="Ingest what is there now, then exit.")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def watch(name: str, config_path: Path | None, bootstrap: str | None, poll: float, once: bool, folder: Path) -> None:
+    """Watch a drop directory: ingest each file once, then move it to processed/ or failed/."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(config_path, bootstrap)
+    connector = make_connector(name, settings=settings)
+    provision(settings, [name])
+    ingestor = FileIngestor(connector, settings)
+    if once:
+        for summary in process_once(folder, ingestor):
+            print_summary(summary, Console())
+        return
+    watch_folder(folder, ingestor, poll_s=poll, stop=_stop_on_signals())
+
+
+@click.command("run")
+@_CONNECTOR
+@_CONFIG
+@_BOOTSTRAP
+@click.option(
+    "--instance", envvar="GATEWAY_INSTANCE", help="Stable instance name (transactional id); default host name."
+)
+@click.option("--idle-exit", type=float, help="Exit after this many seconds without input.")
+def run(
+    name: str, config_path: Path | None, bootstrap: str | None, instance: str | None, idle_exit: float | None
+) -> None:
+    """Service mode: the connector's raw topic → canonical topic + dead letters, exactly once, until stopped."""
+    from gateway.pipeline.service import ServiceOptions, run_service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(config_path, bootstrap)
+    connector = make_connector(name, settings=settings)
+    provision(settings, [name])
+    options = ServiceOptions(idle_exit_s=idle_exit) if instance is None else ServiceOptions(instance, idle_exit)
+    try:
+        stats = run_service(connector, settings, options, _stop_on_signals())
+    except FatalError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{stats.records_in} records in, {stats.records_out} records out, {stats.batches_committed} transactions "
+        f"committed, {stats.batches_aborted} aborted"
+    )

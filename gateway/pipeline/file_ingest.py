@@ -1,0 +1,233 @@
+"""Exactly-once ingestion of export files into the canonical topic and the connector's dead-letter queue.
+
+Records are processed in batches; each batch's events, dead letters and the file's progress record commit in
+one Kafka transaction. Any failure of the broker aborts the open batch; the ingest then waits for the broker
+(the retry policy), fences its predecessor, reads the committed progress and resumes after the last committed
+record. A crash of the process does the same on the next start. Records in = events out + dead letters.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.config import GatewaySettings
+from gateway.connectors.base import Connector
+from gateway.dlq.headers import dead_letter_headers
+from gateway.errors import FatalError, TransientError
+from gateway.kafka.producer import OutboundMessage
+from gateway.kafka.retry import KafkaFatalError, RetrySettings, retrying
+from gateway.kafka.settings import TransactionSettings
+from gateway.kafka.transactions import AbortableTransactionError, TransactionalProducer
+from gateway.pipeline.outcome import DeadLetter, Outcome
+from gateway.pipeline.processor import RecordProcessor
+from gateway.pipeline.progress import Progress, file_identity, progress_message, read_progress
+from gateway.pipeline.wiring import build_processor
+
+EVENT_TYPE_HEADER = "gw.event.type"
+
+
+class IngestStoppedError(FatalError):
+    """A record failed and the connector's error tolerance is ``none``: ingestion stopped before it.
+
+    Attributes:
+        dead_letter: Why the record failed (it was not dead-lettered; it stays in the file).
+    """
+
+    def __init__(self, dead_letter: DeadLetter) -> None:
+        super().__init__(
+            f"{dead_letter.record.position}: {dead_letter.stage} failed ({dead_letter.message}); "
+            "errors_tolerance is 'none', so ingestion stopped before this record"
+        )
+        self.dead_letter = dead_letter
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    """What one file's ingest did.
+
+    Attributes:
+        file: The file.
+        file_id: Its identity on the progress topic.
+        records: Records of the file accounted for in total (including earlier runs).
+        events: Events produced in total.
+        dead_letters: Dead letters produced in total.
+        resumed_at: Records already committed by an earlier run when this one started.
+        already_complete: The file had been ingested completely before.
+        attempts: Attempts needed (more than 1 after a broker outage).
+        seconds: Time this run took.
+        event_types: Events produced by this run, by type.
+        dead_letter_stages: Dead letters produced by this run, by stage.
+        rule_findings: Validation findings of this run, by rule id.
+    """
+
+    file: str
+    file_id: str
+    records: int = 0
+    events: int = 0
+    dead_letters: int = 0
+    resumed_at: int = 0
+    already_complete: bool = False
+    attempts: int = 0
+    seconds: float = 0.0
+    event_types: Counter[str] = field(default_factory=Counter)
+    dead_letter_stages: Counter[str] = field(default_factory=Counter)
+    rule_findings: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def balanced(self) -> bool:
+        """Records in = records that became events + dead letters (every record accounted for exactly once)."""
+        return self.records >= self.dead_letters
+
+
+class FileIngestor:
+    """Ingests files for one connector, exactly once.
+
+    Args:
+        connector: The connector that reads the files.
+        settings: Gateway settings (Kafka, topics, batch size).
+        retry: How long to wait for the broker when it is unavailable.
+        on_record: Called after each record with the count so far (progress bars).
+        batch_seconds: Longest time a batch stays open.
+    """
+
+    def __init__(
+        self,
+        connector: Connector[Any],
+        settings: GatewaySettings,
+        *,
+        retry: RetrySettings | None = None,
+        on_record: Callable[[int], None] | None = None,
+        batch_seconds: float = 1.0,
+    ) -> None:
+        self.connector = connector
+        self.settings = settings
+        self.retry = retry or RetrySettings(max_attempts=1_000, deadline_s=600.0, max_delay_s=5.0)
+        self.on_record = on_record
+        self.batch_seconds = batch_seconds
+        self.dlq_topic = settings.topics.dlq(connector.name)
+
+    def ingest(self, path: Path) -> IngestSummary:
+        """Ingest one file, resuming after what earlier runs committed; wait out broker outages."""
+        file_id = file_identity(self.connector.name, path)
+        summary = IngestSummary(file=str(path), file_id=file_id)
+        started = time.monotonic()
+        for attempt in retrying(self.retry):
+            with attempt:
+                summary.attempts += 1
+                self._attempt(path, summary)
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _transaction_settings(self, file_id: str) -> TransactionSettings:
+        # One transactional id per file: a restarted ingest of the same file fences its crashed predecessor,
+        # while ingests of different files run side by side.
+        suffix = uuid.uuid5(uuid.NAMESPACE_URL, file_id).hex[:16]
+        return TransactionSettings(transactional_id=f"gateway-ingest-{self.connector.name}-{suffix}")
+
+    def _attempt(self, path: Path, summary: IngestSummary) -> None:
+        settings = self.settings
+        producer = TransactionalProducer(settings.kafka, self._transaction_settings(summary.file_id), settings.producer)
+        try:
+            producer.init_transactions()
+            prior = read_progress(settings.kafka, settings.topics.progress).get(summary.file_id, Progress())
+            summary.resumed_at = prior.records
+            summary.records, summary.events, summary.dead_letters = prior.records, prior.events, prior.dead_letters
+            if prior.complete:
+                summary.already_complete = True
+                return
+            correlation = prior.correlation_id or f"ingest:{uuid.uuid4()}"
+            processor = build_processor(self.connector, settings, correlation_id=correlation)
+            _Run(self, producer, processor, summary, correlation).through(path, prior.records)
+        except (AbortableTransactionError, KafkaFatalError) as exc:
+            # The batch is lost, not its records: the next attempt resumes from the committed progress.
+            raise TransientError(f"transaction failed, resuming from committed progress: {exc}") from exc
+        finally:
+            producer.discard()
+
+
+class _Run:
+    """One attempt's pass over a file: batching, producing, committing."""
+
+    def __init__(
+        self,
+        ingestor: FileIngestor,
+        producer: TransactionalProducer,
+        processor: RecordProcessor,
+        summary: IngestSummary,
+        correlation: str,
+    ) -> None:
+        self.ingestor, self.producer, self.processor = ingestor, producer, processor
+        self.summary, self.correlation = summary, correlation
+        self.topics = ingestor.settings.topics
+        self.tolerance = ingestor.connector.config.errors_tolerance
+        self.connector_class = f"{type(ingestor.connector).__module__}.{type(ingestor.connector).__qualname__}"
+        self.in_batch = 0
+        self.opened = 0.0
+
+    def through(self, path: Path, skip: int) -> None:
+        connector = self.ingestor.connector
+        with path.open("rb") as stream:
+            for record in connector.read(stream, str(path)):
+                if record.index < skip:
+                    continue
+                outcome = self.processor.process(record)
+                if outcome.dead_letter is not None and self.tolerance == "none":
+                    self.commit(complete=False)
+                    raise IngestStoppedError(outcome.dead_letter)
+                self.add(outcome)
+                if self.in_batch >= self.ingestor.settings.batch_size or (
+                    time.monotonic() - self.opened >= self.ingestor.batch_seconds
+                ):
+                    self.commit(complete=False)
+        self.commit(complete=True)
+
+    def add(self, outcome: Outcome) -> None:
+        if self.in_batch == 0:
+            self.producer.begin()
+            self.opened = time.monotonic()
+        s = self.summary
+        if outcome.dead_letter is None:
+            for e in outcome.events:
+                self.producer.send(
+                    OutboundMessage(
+                        self.topics.canonical, e.key, e.value, ((EVENT_TYPE_HEADER, e.event_type.encode()),)
+                    )
+                )
+                s.event_types[e.event_type] += 1
+            s.events += len(outcome.events)
+        else:
+            dead = outcome.dead_letter
+            headers = dead_letter_headers(
+                dead,
+                connector=self.ingestor.connector.name,
+                connector_class=self.connector_class,
+                correlation_id=self.correlation,
+            )
+            self.producer.send(
+                OutboundMessage(self.ingestor.dlq_topic, dead.record.source.encode(), dead.record.data, tuple(headers))
+            )
+            s.dead_letters += 1
+            s.dead_letter_stages[dead.stage] += 1
+        for f in outcome.findings:
+            s.rule_findings[f.rule_id] += 1
+        s.records += 1
+        self.in_batch += 1
+        if self.ingestor.on_record is not None:
+            self.ingestor.on_record(s.records)
+
+    def commit(self, *, complete: bool) -> None:
+        if self.in_batch == 0:
+            if not complete:
+                return
+            self.producer.begin()
+        s = self.summary
+        progress = Progress(s.records, s.events, s.dead_letters, complete, self.correlation)
+        self.producer.send(progress_message(self.topics.progress, s.file_id, progress))
+        self.producer.commit()
+        self.in_batch = 0

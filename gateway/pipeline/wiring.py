@@ -1,0 +1,56 @@
+"""Building a record processor from settings: codec, pseudonymiser, validation stage, envelope context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gateway.codec.codec import EventCodec
+from gateway.config import GatewaySettings
+from gateway.connectors.base import Connector, MappingContext
+from gateway.pipeline.processor import RecordProcessor, ValidationStage
+from gateway.pipeline.pseudonym import pseudonymiser
+from gateway.validation.stage import RuleStage
+
+
+def build_codec(settings: GatewaySettings) -> EventCodec:
+    """The event codec: single-object encoding, or Confluent framing when a registry URL is configured."""
+    if settings.registry_url is None:
+        return EventCodec()
+    from gateway.codec.registry import ConfluentFraming, RegistrySettings
+
+    return EventCodec(registry=ConfluentFraming.from_settings(RegistrySettings(url=settings.registry_url)))
+
+
+def build_validation(settings: GatewaySettings) -> ValidationStage | None:
+    """The validation stage from the rule configuration; None means Avro schema validity only."""
+    if not settings.rules_enabled:
+        return None
+    return RuleStage.from_config_file(settings.rules_config)
+
+
+def build_processor(
+    connector: Connector[Any],
+    settings: GatewaySettings,
+    *,
+    correlation_id: str,
+    codec: EventCodec | None = None,
+    recorded_at: dt.datetime | None = None,
+) -> RecordProcessor:
+    """A record processor for one connector and one run (one correlation id)."""
+    member_state = connector.config.member_state
+    context = MappingContext(
+        connector=connector.name,
+        version=connector.version,
+        member_state=member_state,
+        correlation_id=correlation_id,
+        recorded_at=recorded_at or dt.datetime.now(dt.UTC).replace(microsecond=0),
+        pseudonymise=pseudonymiser(settings.subject_key_secret.get_secret_value().encode(), str(member_state)),
+    )
+    return RecordProcessor(
+        connector,
+        context,
+        codec or build_codec(settings),
+        build_validation(settings),
+        topic=settings.topics.canonical,
+    )

@@ -1,0 +1,29 @@
+"""The rule catalogue: every rule of the gateway, collected explicitly from the rule modules' ``RULES`` tuples.
+
+No rule registers itself on import; adding a module means adding it to ``_MODULES`` below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.validation.rule import Rule
+from gateway.validation.rules import assistance, codes_and_dates, departure, eurodac, riat, sis, voluntary_departure
+
+_MODULES = (voluntary_departure, sis, eurodac, departure, assistance, riat, codes_and_dates)
+
+GROUPS: tuple[tuple[str, tuple[Rule[Any], ...]], ...] = (
+    ("Voluntary departure (Return Directive 2008/115/EC Art. 7)", voluntary_departure.RULES),
+    ("SIS return alert readiness (Reg. 2018/1860)", sis.RULES),
+    ("Eurodac (Reg. 2024/1358)", eurodac.RULES),
+    ("Departure and EES (Reg. 2017/2226)", departure.RULES),
+    ("Assistance and the programme catalogue (RRAI)", assistance.RULES),
+    ("RIAT referrals", riat.RULES),
+    ("Code lists and dates", codes_and_dates.RULES),
+)
+"""The catalogue in documentation order, by area."""
+
+
+def default_rules() -> tuple[Rule[Any], ...]:
+    """Every rule of the catalogue, in documentation order. A new tuple each call; rules are immutable."""
+    return tuple(rule for _, rules in GROUPS for rule in rules)

@@ -1,0 +1,116 @@
+"""What a case has seen so far, for the rules that look across events.
+
+How the pipeline keeps it: one ``CaseState`` per ``(member_state, case_reference)``, starting at ``CaseState()``.
+For each event, call ``engine.validate(event, state, now)`` with the state *before* the event; only when the
+event is accepted (no ERROR finding) replace the stored state by ``fold(state, event)``. Events sent to the
+dead-letter queue are not folded, so a rejected record cannot make later records look valid. On replay, fold
+the accepted events again in their original order; the state is a pure function of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from gateway.events.models import (
+    AssistanceApplied,
+    AssistanceGranted,
+    CaseEvent,
+    DecisionStatus,
+    DepartureConfirmed,
+    MemberState,
+    ReturnDecisionIssued,
+    ReturnDecisionStatusChanged,
+    VoluntaryDepartureExtended,
+)
+
+
+class CaseState(NamedTuple):
+    """An immutable summary of one case's accepted events.
+
+    A named tuple rather than a frozen dataclass: it is as immutable and several times cheaper to build, and a
+    new one is built for most accepted events.
+
+    Attributes:
+        decision_reference: Reference of the latest return decision.
+        decision_date: Date of that decision.
+        decision_status: Latest status change of the decision; None while it stands as issued.
+        departure_granted: Whether that decision granted a period for voluntary departure; None if unknown.
+        departure_last_day: Current last day of the period, extensions included.
+        assistance_applied_on: Date of the latest application for assistance.
+        assistance_programme: Programme of the latest application or grant.
+        assistance_granted_on: Date assistance was granted, if it was.
+        assistance_granted_by: Member State that granted it.
+        departed_at: When the subject left, if a departure was confirmed.
+    """
+
+    decision_reference: str | None = None
+    decision_date: dt.date | None = None
+    decision_status: DecisionStatus | None = None
+    departure_granted: bool | None = None
+    departure_last_day: dt.date | None = None
+    assistance_applied_on: dt.date | None = None
+    assistance_programme: str | None = None
+    assistance_granted_on: dt.date | None = None
+    assistance_granted_by: MemberState | None = None
+    departed_at: dt.datetime | None = None
+
+
+def _decision(s: CaseState, p: ReturnDecisionIssued) -> CaseState:
+    vd = p.voluntary_departure
+    last = vd.last_day if vd.granted else None
+    return CaseState(
+        p.decision_reference,
+        p.decision_date,
+        None,
+        vd.granted,
+        last,
+        s.assistance_applied_on,
+        s.assistance_programme,
+        s.assistance_granted_on,
+        s.assistance_granted_by,
+        s.departed_at,
+    )
+
+
+def _extension(s: CaseState, p: VoluntaryDepartureExtended) -> CaseState:
+    return s._replace(departure_last_day=p.new_last_day)
+
+
+def _status(s: CaseState, p: ReturnDecisionStatusChanged) -> CaseState:
+    return s._replace(decision_status=p.status)
+
+
+def _application(s: CaseState, p: AssistanceApplied) -> CaseState:
+    return s._replace(assistance_applied_on=p.application_date, assistance_programme=p.programme_reference)
+
+
+def _grant(s: CaseState, p: AssistanceGranted) -> CaseState:
+    return s._replace(
+        assistance_applied_on=p.application_date or s.assistance_applied_on,
+        assistance_programme=p.programme_reference,
+        assistance_granted_on=p.grant_date,
+        assistance_granted_by=p.granting_member_state,
+    )
+
+
+def _departure(s: CaseState, p: DepartureConfirmed) -> CaseState:
+    return s._replace(departed_at=p.departed_at)
+
+
+# Payload type -> how it changes the state; payloads not listed change nothing.
+_FOLDS: dict[type[Any], Callable[[CaseState, Any], CaseState]] = {
+    ReturnDecisionIssued: _decision,
+    VoluntaryDepartureExtended: _extension,
+    ReturnDecisionStatusChanged: _status,
+    AssistanceApplied: _application,
+    AssistanceGranted: _grant,
+    DepartureConfirmed: _departure,
+}
+
+
+def fold(state: CaseState, event: CaseEvent) -> CaseState:
+    """The state after an accepted event. Pure: ``state`` is not changed; events that change nothing return it."""
+    change = _FOLDS.get(type(event.payload))
+    return state if change is None else change(state, event.payload)

@@ -1,0 +1,1 @@
+"""Helpers of the integration tests: reading topics to the end."""

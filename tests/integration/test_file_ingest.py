@@ -1,0 +1,96 @@
+"""Exactly-once file ingest into the real broker: counts add up, dead letters keep their bytes, re-runs add nothing."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from gateway.codec.codec import EventCodec
+from gateway.config import GatewaySettings, TopicNames
+from gateway.connectors.base import ConnectorConfig
+from gateway.dlq import headers as H
+from gateway.events.models import EventType, MemberState
+from gateway.ops.provision import provision
+from gateway.pipeline.file_ingest import FileIngestor, IngestStoppedError
+from tests.integration.support.topics import read_all
+from tests.unit.pipeline.toy import ToyConnector
+
+pytestmark = pytest.mark.integration
+
+TYPES = [str(t) for t in EventType if t != EventType.UNKNOWN]
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str) -> GatewaySettings:
+    run = uuid.uuid4().hex[:8]
+    topics = TopicNames(
+        canonical=f"it-{run}-events",
+        dlq_prefix=f"it-{run}-dlq.",
+        raw_prefix=f"it-{run}-raw.",
+        progress=f"it-{run}-progress",
+        partitions=2,
+    )
+    # The toy's events are unrelated facts; rules are tested elsewhere, transport and counting here.
+    s = GatewaySettings(kafka={"bootstrap_servers": kafka_bootstrap}, topics=topics, batch_size=7, rules_enabled=False)
+    provision(s, ["toy"])
+    return s
+
+
+def _export(tmp_path: Path, n: int, bad_every: int) -> tuple[Path, int]:
+    lines, bad = [], 0
+    for i in range(n):
+        if i % bad_every == 3:
+            lines.append(f"!broken {i}")
+            bad += 1
+        else:
+            lines.append(TYPES[i % len(TYPES)])
+    path = tmp_path / f"export-{uuid.uuid4().hex[:6]}.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path, bad
+
+
+def test_records_in_equal_events_out_plus_dead_letters(settings: GatewaySettings, tmp_path: Path, kafka_bootstrap: str):
+    path, bad = _export(tmp_path, 100, 10)
+    connector = ToyConnector(ConnectorConfig(member_state=MemberState.NL))
+    summary = FileIngestor(connector, settings).ingest(path)
+    assert (summary.records, summary.events, summary.dead_letters) == (100, 100 - bad, bad)
+
+    events = read_all(kafka_bootstrap, settings.topics.canonical)
+    dlq = read_all(kafka_bootstrap, settings.topics.dlq("toy"))
+    assert len(events) == 100 - bad
+    assert len(dlq) == bad
+    codec = EventCodec()
+    decoded = [codec.decode(m.value()) for m in events]
+    assert {str(e.event_type) for e in decoded} == set(TYPES)
+    assert all(m.key() == e.subject_key.encode() for m, e in zip(events, decoded, strict=True))
+    assert sorted(m.value() for m in dlq) == sorted(f"!broken {i}".encode() for i in range(100) if i % 10 == 3)
+    text = H.as_text(dlq[0].headers())
+    assert text[H.STAGE] == "PARSE"
+    assert text[H.CONNECTOR] == "toy"
+    assert text[H.EXC_CLASS] == "gateway.errors.ParseError"
+    assert text[H.SOURCE_FILE] == str(path)
+    assert text[H.SOURCE_POSITION].startswith("line ")
+
+
+def test_a_second_ingest_of_the_same_file_adds_nothing(settings: GatewaySettings, tmp_path: Path, kafka_bootstrap: str):
+    path, _ = _export(tmp_path, 30, 10)
+    connector = ToyConnector(ConnectorConfig(member_state=MemberState.NL))
+    first = FileIngestor(connector, settings).ingest(path)
+    second = FileIngestor(connector, settings).ingest(path)
+    assert second.already_complete
+    assert (second.records, second.events, second.dead_letters) == (first.records, first.events, first.dead_letters)
+    assert len(read_all(kafka_bootstrap, settings.topics.canonical)) == first.events
+    assert len(read_all(kafka_bootstrap, settings.topics.dlq("toy"))) == first.dead_letters
+
+
+def test_tolerance_none_stops_before_the_bad_record_and_resumes_after_a_fix(
+    settings: GatewaySettings, tmp_path: Path, kafka_bootstrap: str
+):
+    path, _ = _export(tmp_path, 20, 100)  # one bad record, at index 3
+    strict = ToyConnector(ConnectorConfig(member_state=MemberState.NL, errors_tolerance="none"))
+    with pytest.raises(IngestStoppedError, match="line 4"):
+        FileIngestor(strict, settings).ingest(path)
+    assert len(read_all(kafka_bootstrap, settings.topics.canonical)) == 3
+    assert read_all(kafka_bootstrap, settings.topics.dlq("toy")) == []
