@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -33,6 +34,20 @@ rootLogger.appenderRef.stdout.ref = STDOUT
 logger.kafka.name = kafka
 logger.kafka.level = WARN
 """
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); /proc tells it apart on Linux.
+    try:
+        return " Z " not in Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1][:4]
+    except OSError:
+        return True
 
 
 class BrokerError(RuntimeError):
@@ -133,10 +148,9 @@ class LocalKafka:
         """The PID of this instance's broker if it is alive, else None."""
         try:
             pid = int(self.pid_file.read_text().strip())
-            os.kill(pid, 0)
-        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        except (FileNotFoundError, ValueError):
             return None
-        return pid
+        return pid if _alive(pid) else None
 
     def answers(self, timeout: float = 1.0) -> bool:
         """Whether the broker answers a metadata request."""
@@ -188,13 +202,15 @@ class LocalKafka:
             "kafka.Kafka",
             str(config),
         ]
-        with open(self.home / "broker.log", "ab") as log:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.pid_file.write_text(str(proc.pid))
+        # Detached through a shell so the broker outlives this process and no Popen object is left to track it.
+        launch = f"{shlex.join(cmd)} >> {shlex.quote(str(self.home / 'broker.log'))} 2>&1 < /dev/null & echo $!"
+        done = subprocess.run(["sh", "-c", launch], capture_output=True, text=True, check=True, start_new_session=True)
+        pid = int(done.stdout.strip())
+        self.pid_file.write_text(str(pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise BrokerError(f"Kafka exited with {proc.returncode}; see {self.home / 'broker.log'}")
+            if not _alive(pid):
+                raise BrokerError(f"Kafka exited during start-up; see {self.home / 'broker.log'}")
             if self.answers():
                 return self.bootstrap
             time.sleep(0.5)
