@@ -24,10 +24,8 @@ from typing import Any, BinaryIO, ClassVar, Generic, Literal, TypeVar, final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.errors import ParseError, RecordError
+from gateway.errors import MappingError, ParseError, RecordError
 from gateway.events.models import EVENT_TYPE_OF, CaseEvent, MemberState, Payload, Source
-
-_EVENT_ID_NS = uuid.UUID("0b9f6a52-31e4-4f0e-9a43-6d1b1f0c2e77")
 
 
 class ConnectorConfig(BaseModel):
@@ -200,16 +198,28 @@ def envelope(fact: Fact, ctx: MappingContext, *, event_id_seed: str) -> CaseEven
 
     The event id is derived from the record's content, so a record ingested twice (a restart after a crash,
     a replay) yields the same event ids and consumers can deduplicate.
+
+    The envelope is built without pydantic validation: the payload is a model the connector already validated,
+    and the other fields are the framework's own; only the connector-supplied timestamp is checked, since an
+    aware UTC instant is what keeps dates from shifting. The Avro writer checks the whole event again.
     """
-    return CaseEvent(
-        event_id=uuid.uuid5(_EVENT_ID_NS, event_id_seed),
-        event_type=EVENT_TYPE_OF[type(fact.payload)],
-        occurred_at=fact.occurred_at,
+    occurred = fact.occurred_at
+    if occurred.tzinfo is None:
+        raise MappingError(f"occurred_at {occurred.isoformat()} has no time zone")
+    event_type = EVENT_TYPE_OF.get(type(fact.payload))
+    if event_type is None:
+        raise MappingError(f"{type(fact.payload).__name__} is not a canonical payload")
+    digest = hashlib.sha256(event_id_seed.encode()).digest()
+    return CaseEvent.model_construct(
+        event_id=uuid.UUID(bytes=digest[:16], version=5),
+        event_type=event_type,
+        occurred_at=occurred,
         recorded_at=ctx.recorded_at,
         member_state=ctx.member_state,
-        source=Source(connector=ctx.connector, version=ctx.version),
+        source=Source.model_construct(connector=ctx.connector, version=ctx.version),
         case_reference=fact.case_reference,
         subject_key=ctx.pseudonymise(fact.person_ref),
         correlation_id=ctx.correlation_id,
+        validation_warnings=(),
         payload=fact.payload,
     )

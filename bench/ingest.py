@@ -1,0 +1,325 @@
+"""Ingest benchmark: end-to-end rate per connector against the raw-producer limit, latency, memory, validation cost.
+
+Prints a table and writes JSON to bench/out/ingest.json. Compare ratios measured in one run: the machines are shared.
+
+    .venv/bin/python bench/ingest.py                 # all installed connectors, 50k records each, 1 GB XML RSS run
+    .venv/bin/python bench/ingest.py --records 20000 --xml-gb 0.2 --skip-latency
+
+Measured, per connector:
+- ingest rate: records/s of ``FileIngestor`` (exactly-once transactions, idempotent producer, acks=all) over a
+  generated export with 2 % defects, into a real broker (the local one unless ``--bootstrap``);
+- raw rate: records/s of a plain confluent-kafka idempotent producer (acks=all) sending the same number of
+  pre-encoded payloads of the same size: the limit the pipeline is compared with;
+- stage costs: µs/record of read, translate (parse + map + envelope), validate and encode, measured in-process
+  without Kafka; the validation share is validate / (read + translate + validate + encode + produce);
+- latency: p50 / p99 from a raw record's produce to its event's commit, service mode at a steady rate;
+- peak RSS: of a subprocess ingesting a large XML export (``--xml-gb``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.config import GatewaySettings, TopicNames  # noqa: E402
+from gateway.connectors import discovery  # noqa: E402
+from gateway.ops.local_kafka import LocalKafka  # noqa: E402
+from gateway.ops.provision import provision  # noqa: E402
+from gateway.pipeline.file_ingest import FileIngestor  # noqa: E402
+from gateway.pipeline.service import ServiceOptions, run_service  # noqa: E402
+from gateway.pipeline.wiring import build_processor  # noqa: E402
+from gateway.samples.generate import generate_file, sample_records  # noqa: E402
+
+TARGETS = {"de-csv": 20_000, "fr-jsonl": 20_000, "nl-xml": 10_000}
+OUT = ROOT / "bench" / "out"
+
+
+def settings_for(bootstrap: str, tag: str, *, rules: bool = True) -> GatewaySettings:
+    run = f"bench-{tag}-{uuid.uuid4().hex[:6]}"
+    topics = TopicNames(
+        canonical=f"{run}.events", dlq_prefix=f"{run}.dlq.", raw_prefix=f"{run}.raw.", progress=f"{run}.progress"
+    )
+    return GatewaySettings(kafka={"bootstrap_servers": bootstrap}, topics=topics, batch_size=5000, rules_enabled=rules)
+
+
+def connector(name: str) -> Any:
+    cls = discovery.load(name)
+    state = {"de-csv": "DE", "fr-jsonl": "FR", "nl-xml": "NL"}.get(name, "NL")
+    return cls(cls.config_model.model_validate({"member_state": state}))
+
+
+def stage_costs(name: str, path: Path, rules: bool) -> dict[str, float]:
+    """µs/record of each stage, in-process, no Kafka (the best of three passes)."""
+    c = connector(name)
+    best: dict[str, float] = {}
+    for _ in range(3):
+        settings = settings_for("127.0.0.1:1", "stages", rules=rules)
+        proc = build_processor(c, settings, correlation_id="bench")
+        t0 = time.perf_counter()
+        with path.open("rb") as f:
+            records = list(c.read(f, str(path)))
+        t1 = time.perf_counter()
+        translated = []
+        for r in records:
+            try:
+                translated.append(c.translate(r, proc.context))
+            except Exception:
+                translated.append([])
+        t2 = time.perf_counter()
+        for events in translated:
+            proc.validation.check(events)
+        t3 = time.perf_counter()
+        for events in translated:
+            for e in events:
+                proc.codec.encode(e)
+        t4 = time.perf_counter()
+        n = len(records)
+        costs = {
+            "read_us": (t1 - t0) / n * 1e6,
+            "translate_us": (t2 - t1) / n * 1e6,
+            "validate_us": (t3 - t2) / n * 1e6,
+            "encode_us": (t4 - t3) / n * 1e6,
+        }
+        best = {k: min(v, best.get(k, v)) for k, v in costs.items()}
+    return best
+
+
+def raw_rate(bootstrap: str, payloads: list[bytes]) -> float:
+    """Records/s of a plain idempotent producer (acks=all) sending pre-encoded payloads."""
+    topic = settings_for(bootstrap, "raw").topics.canonical
+    s = settings_for(bootstrap, "raw")
+    provision(s.model_copy(update={"topics": s.topics.model_copy(update={"canonical": topic})}), [])
+    p = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "compression.codec": "lz4",
+        }
+    )
+    t0 = time.perf_counter()
+    for i, value in enumerate(payloads):
+        while True:
+            try:
+                p.produce(topic, value, key=str(i % 1000).encode())
+                break
+            except BufferError:
+                p.poll(0.05)
+        p.poll(0)
+    p.flush(60)
+    return len(payloads) / (time.perf_counter() - t0)
+
+
+def ingest_rate(bootstrap: str, name: str, path: Path, rules: bool) -> tuple[float, Any]:
+    s = settings_for(bootstrap, name, rules=rules)
+    provision(s, [name])
+    t0 = time.perf_counter()
+    summary = FileIngestor(connector(name), s).ingest(path)
+    return summary.records / (time.perf_counter() - t0), summary
+
+
+def latency(bootstrap: str, name: str, rate: int, seconds: float) -> dict[str, float]:
+    """p50/p99 ms from producing a raw record to reading its committed event, service mode at a steady rate."""
+    s = settings_for(bootstrap, f"lat-{name}", rules=True)
+    provision(s, [name])
+    c = connector(name)
+    records = [r.data for _, r in sample_records(c, count=int(rate * seconds), seed=9) if r.defect is None]
+    stop = threading.Event()
+    service = threading.Thread(
+        target=run_service, args=(c, s, ServiceOptions(instance=f"lat-{uuid.uuid4().hex[:6]}"), stop), daemon=True
+    )
+    service.start()
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"lat-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+        }
+    )
+    consumer.subscribe([s.topics.canonical])
+    time.sleep(3.0)  # let the service join its group
+    sent: dict[bytes, float] = {}
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+
+    def feed() -> None:
+        start = time.perf_counter()
+        for i, value in enumerate(records):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            key = f"lat-{i}".encode()
+            sent[key] = time.time()
+            p.produce(s.topics.raw(name), value, key=key, headers=[("bench.key", key)])
+            p.poll(0)
+        p.flush(30)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    # Events carry no raw-message key, so match by order of arrival per event time: use the broker timestamp of the
+    # event (commit-visible time is when we read it) against the mean send time of the same index.
+    seen: list[float] = []
+    deadline = time.time() + seconds + 30
+    while len(seen) < len(records) and time.time() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is None or msg.error():
+            continue
+        seen.append(time.time())
+    feeder.join()
+    stop.set()
+    consumer.close()
+    sends = sorted(sent.values())
+    lat = sorted((r - s_) * 1000 for r, s_ in zip(sorted(seen), sends, strict=False))
+    if not lat:
+        return {"p50_ms": float("nan"), "p99_ms": float("nan"), "rate": rate}
+    return {
+        "p50_ms": statistics.median(lat),
+        "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+        "rate": rate,
+        "events": len(lat),
+    }
+
+
+def xml_rss(bootstrap: str, gigabytes: float, tmp: Path) -> dict[str, float]:
+    """Peak RSS (MB) of a `gateway ingest` subprocess over a generated XML export of about ``gigabytes``."""
+    c = connector("nl-xml")
+    path = tmp / "big.xml"
+    probe = io.BytesIO()
+    from gateway.samples.generate import generate
+
+    generate(c, probe, count=2000, seed=4)
+    per_record = len(probe.getvalue()) / 2000
+    count = int(gigabytes * 1e9 / per_record)
+    t0 = time.perf_counter()
+    generate_file(c, path, count=count, seed=4, defect_share=0.01)
+    gen_s = time.perf_counter() - t0
+    s = settings_for(bootstrap, "rss")
+    provision(s, ["nl-xml"])
+    cfg = tmp / "rss.toml"
+    cfg.write_text(
+        f'[kafka]\nbootstrap_servers = "{bootstrap}"\n[topics]\ncanonical = "{s.topics.canonical}"\n'
+        f'dlq_prefix = "{s.topics.dlq_prefix}"\nraw_prefix = "{s.topics.raw_prefix}"\nprogress = "{s.topics.progress}"\n'
+        "batch_size = 5000\n".replace("batch_size = 5000\n", "")
+    )
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli.main", "ingest", "-c", "nl-xml", "--config", str(cfg), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return {
+        "file_mb": path.stat().st_size / 1e6,
+        "records": count,
+        "peak_rss_mb": peak_kb / 1024,
+        "seconds": seconds,
+        "records_per_s": count / seconds,
+        "generate_s": gen_s,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, default=50_000)
+    ap.add_argument("--connectors", nargs="*")
+    ap.add_argument("--bootstrap")
+    ap.add_argument("--xml-gb", type=float, default=1.0)
+    ap.add_argument("--latency-rate", type=int, default=2000)
+    ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--skip-rss", action="store_true")
+    args = ap.parse_args()
+    bootstrap = args.bootstrap or LocalKafka().start()
+    names = args.connectors or [i.name for i in discovery.describe() if i.error is None]
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"records": args.records, "bootstrap": bootstrap, "connectors": {}}
+    with tempfile.TemporaryDirectory(dir=ROOT / ".cache") as tmpdir:
+        tmp = Path(tmpdir)
+        for name in names:
+            path = tmp / f"{name}.export"
+            manifest = generate_file(connector(name), path, count=args.records, seed=1, defect_share=0.02)
+            costs = stage_costs(name, path, rules=True)
+            rate, summary = ingest_rate(bootstrap, name, path, rules=True)
+            rate_norules, _ = ingest_rate(bootstrap, name, path, rules=False)
+            c = connector(name)
+            proc = build_processor(c, settings_for(bootstrap, "enc", rules=False), correlation_id="bench")
+            payloads = []
+            with path.open("rb") as f:
+                for r in c.read(f, str(path)):
+                    payloads.extend(e.value for e in proc.process(r).events)
+            limit = raw_rate(bootstrap, payloads[: args.records])
+            per_record = 1e6 / rate
+            row = {
+                "records": summary.records,
+                "events": summary.events,
+                "dead_letters": summary.dead_letters,
+                "expected_events": manifest.events,
+                "expected_dead_letters": len(manifest.defects),
+                "ingest_rate": rate,
+                "ingest_rate_without_rules": rate_norules,
+                "raw_producer_rate": limit,
+                "ratio_to_raw": rate / limit,
+                "target_rate": TARGETS.get(name),
+                "stage_us": costs,
+                "pipeline_us_per_record": per_record,
+                "validation_share": costs["validate_us"] / per_record,
+            }
+            if not args.skip_latency:
+                row["latency"] = latency(bootstrap, name, args.latency_rate, 10.0)
+            results["connectors"][name] = row
+        if not args.skip_rss and "nl-xml" in names:
+            results["xml_rss"] = xml_rss(bootstrap, args.xml_gb, tmp)
+    (OUT / "ingest.json").write_text(json.dumps(results, indent=1))
+    print_table(results)
+
+
+def print_table(results: dict[str, Any]) -> None:
+    head = (
+        f"{'connector':10} {'rec/s':>8} {'target':>7} {'raw rec/s':>10} {'ratio':>6} {'no-rules':>9} "
+        f"{'read':>6} {'transl':>7} {'valid':>6} {'encode':>7} {'val%':>5} {'p50ms':>7} {'p99ms':>7}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name, r in results["connectors"].items():
+        st = r["stage_us"]
+        lat = r.get("latency", {})
+        print(
+            f"{name:10} {r['ingest_rate']:8,.0f} {r['target_rate'] or 0:7,} {r['raw_producer_rate']:10,.0f} "
+            f"{r['ratio_to_raw']:6.1%} {r['ingest_rate_without_rules']:9,.0f} {st['read_us']:6.1f} "
+            f"{st['translate_us']:7.1f} {st['validate_us']:6.1f} {st['encode_us']:7.1f} "
+            f"{r['validation_share']:5.1%} {lat.get('p50_ms', float('nan')):7.0f} {lat.get('p99_ms', float('nan')):7.0f}"
+        )
+    if "xml_rss" in results:
+        x = results["xml_rss"]
+        print(
+            f"\nXML {x['file_mb']:,.0f} MB ({x['records']:,} records): peak RSS {x['peak_rss_mb']:.0f} MB, "
+            f"{x['records_per_s']:,.0f} rec/s through `gateway ingest`"
+        )
+    print(f"\nJSON: {OUT / 'ingest.json'}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
