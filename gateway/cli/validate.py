@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -19,14 +20,23 @@ from gateway.pipeline.wiring import build_processor
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Gateway TOML config.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.option("--records/--no-records", default=True, show_default=True, help="List rejected records.")
+@click.option(
+    "--now",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]),
+    help="Validate as of this instant (e.g. 2027-01-15T12:00:00+0000), not the clock.",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def validate(name: str, config_path: Path | None, as_json: bool, records: bool, files: tuple[Path, ...]) -> None:
+def validate(
+    name: str, config_path: Path | None, as_json: bool, records: bool, now: dt.datetime | None, files: tuple[Path, ...]
+) -> None:
     """Read, parse, map, validate and encode FILES without producing anything; exit 1 if any record fails."""
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
     settings = load_settings(config_path)
     connector = make_connector(name, settings=settings)
     reports = []
     for path in files:
-        processor = build_processor(connector, settings, correlation_id=f"validate:{path.name}")
+        processor = build_processor(connector, settings, correlation_id=f"validate:{path.name}", now=now)
         report = DryRunReport(source=str(path), connector=name)
         with path.open("rb") as stream:
             report.add_all(processor.process(r) for r in connector.read(stream, str(path)))

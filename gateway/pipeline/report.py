@@ -23,6 +23,7 @@ class RecordReport:
         error: Why it was rejected.
         rule_ids: Error rules that rejected it.
         warnings: Warning rules that fired on its events.
+        findings: Every finding on the record as ``(rule id, severity, path)``.
     """
 
     index: int
@@ -33,6 +34,7 @@ class RecordReport:
     error: str | None = None
     rule_ids: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    findings: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -88,19 +90,27 @@ class DryRunReport:
             if len(rc.records) < 20 and (not rc.records or rc.records[-1] != rec.index):
                 rc.records.append(rec.index)
         warnings = tuple(dict.fromkeys(f.rule_id for f in outcome.findings if f.severity == Severity.WARNING))
+        detail = tuple((f.rule_id, str(f.severity), f.path) for f in outcome.findings)
         dead = outcome.dead_letter
         if dead is None:
             self.events += len(outcome.events)
             self.items.append(
                 RecordReport(
-                    rec.index, rec.position, True, tuple(e.event_type for e in outcome.events), warnings=warnings
+                    rec.index,
+                    rec.position,
+                    True,
+                    tuple(e.event_type for e in outcome.events),
+                    warnings=warnings,
+                    findings=detail,
                 )
             )
         else:
             self.dead_letters += 1
             self.by_stage[dead.stage] = self.by_stage.get(dead.stage, 0) + 1
             self.items.append(
-                RecordReport(rec.index, rec.position, False, (), dead.stage, dead.message, dead.rule_ids, warnings)
+                RecordReport(
+                    rec.index, rec.position, False, (), dead.stage, dead.message, dead.rule_ids, warnings, detail
+                )
             )
 
     def add_all(self, outcomes: Iterable[Outcome]) -> DryRunReport:

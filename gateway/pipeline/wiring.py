@@ -22,11 +22,18 @@ def build_codec(settings: GatewaySettings) -> EventCodec:
     return EventCodec(registry=ConfluentFraming.from_settings(RegistrySettings(url=settings.registry_url)))
 
 
-def build_validation(settings: GatewaySettings) -> ValidationStage | None:
-    """The validation stage from the rule configuration; None means Avro schema validity only."""
+def build_validation(settings: GatewaySettings, now: dt.datetime | None = None) -> ValidationStage | None:
+    """The validation stage from the rule configuration; None means Avro schema validity only.
+
+    Args:
+        settings: Gateway settings (``rules_enabled``, ``rules_config``).
+        now: Validate as of this instant instead of the clock (re-validating an old export).
+    """
     if not settings.rules_enabled:
         return None
-    return RuleStage.from_config_file(settings.rules_config)
+    if now is None:
+        return RuleStage.from_config_file(settings.rules_config)
+    return RuleStage.from_config_file(settings.rules_config, clock=lambda: now)
 
 
 def build_processor(
@@ -36,6 +43,7 @@ def build_processor(
     correlation_id: str,
     codec: EventCodec | None = None,
     recorded_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> RecordProcessor:
     """A record processor for one connector and one run (one correlation id)."""
     member_state = connector.config.member_state
@@ -51,6 +59,6 @@ def build_processor(
         connector,
         context,
         codec or build_codec(settings),
-        build_validation(settings),
+        build_validation(settings, now),
         topic=settings.topics.canonical,
     )

@@ -18,6 +18,7 @@ class ToyConnector(Connector[ConnectorConfig]):
     formats = ("txt",)
     config_model = ConnectorConfig
     defect_kinds: ClassVar[Mapping[str, str]] = {"malformed": "starts with !", "unknown": "no such event type"}
+    aliases: ClassVar[Mapping[str, str]] = {}
 
     def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
         for i, line in enumerate(stream):
@@ -32,9 +33,15 @@ class ToyConnector(Connector[ConnectorConfig]):
     def map(self, parsed: tuple[str, int]) -> list[Fact]:
         text, index = parsed
         try:
-            event_type = EventType(text)
+            event_type = EventType(self.aliases.get(text, text))
         except ValueError:
             raise MappingError(f"unknown event type {text!r}") from None
         at = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
         # One case per record, so that cross-event rules never relate the toy's unrelated events.
         return [Fact(f"CASE-{index}", f"{4711 + index}", at, payloads()[event_type])]
+
+
+class FixedToyConnector(ToyConnector):
+    """The toy after a fix: it knows the national alias ``ENTRY`` for an EES entry record."""
+
+    aliases: ClassVar[Mapping[str, str]] = {"ENTRY": "ENTRY_RECORDED"}

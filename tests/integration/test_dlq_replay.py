@@ -1,0 +1,62 @@
+"""Dead letters replayed after a fix become events, each traceable to its dead letter."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from gateway.codec.codec import EventCodec
+from gateway.config import GatewaySettings, TopicNames
+from gateway.connectors.base import ConnectorConfig
+from gateway.dlq import headers as H
+from gateway.dlq import tools
+from gateway.events.models import EventType, MemberState
+from gateway.ops.provision import provision
+from gateway.pipeline.file_ingest import FileIngestor
+from gateway.pipeline.service import ServiceOptions, run_service
+from tests.integration.support.topics import read_all
+from tests.unit.pipeline.toy import FixedToyConnector, ToyConnector
+
+pytestmark = pytest.mark.integration
+
+
+def test_replay_after_a_fix_is_traceable(kafka_bootstrap: str, tmp_path: Path):
+    run = uuid.uuid4().hex[:8]
+    topics = TopicNames(
+        canonical=f"rp-{run}.events",
+        dlq_prefix=f"rp-{run}.dlq.",
+        raw_prefix=f"rp-{run}.raw.",
+        progress=f"rp-{run}.progress",
+        partitions=2,
+    )
+    settings = GatewaySettings(kafka={"bootstrap_servers": kafka_bootstrap}, topics=topics, rules_enabled=False)
+    provision(settings, ["toy"])
+    export = tmp_path / "export.txt"
+    export.write_text("ENTRY_RECORDED\nENTRY\n!broken\nENTRY\nASSISTANCE_APPLIED\n")
+    config = ConnectorConfig(member_state=MemberState.NL)
+
+    first = FileIngestor(ToyConnector(config), settings).ingest(export)
+    assert (first.events, first.dead_letters) == (2, 3)
+    dlq = topics.dlq("toy")
+
+    # The fix knows "ENTRY"; replay only the mapping failures, not the malformed line.
+    picked = tools.replay(settings.kafka, dlq, topics.raw("toy"), tools.select(stage="map"))
+    assert [rec.value for rec in picked] == [b"ENTRY", b"ENTRY"]
+    assert all(rec.headers[H.STAGE] == "MAP" for rec in picked)
+
+    stop = threading.Event()
+    stats = run_service(
+        FixedToyConnector(config), settings, ServiceOptions(instance=f"rp-{run}", idle_exit_s=4.0), stop
+    )
+    assert stats.records_in == 2
+
+    events = [EventCodec().decode(m.value()) for m in read_all(kafka_bootstrap, topics.canonical)]
+    replayed = [e for e in events if e.correlation_id.startswith("replay:")]
+    assert {e.correlation_id for e in replayed} == {f"replay:{rec.ref}" for rec in picked}
+    assert all(e.event_type == EventType.ENTRY_RECORDED for e in replayed)
+    assert len(events) == 4
+    # The dead letters stay where they were: the DLQ is a log, replay adds, never deletes.
+    assert len(read_all(kafka_bootstrap, dlq)) == 3
