@@ -50,12 +50,40 @@ def schemas() -> None:
     help="Random datums per writer schema and direction.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the datum generator.")
-def check_command(schema_dir: Path, history_dir: Path, as_json: bool, datums: int, seed: int) -> None:
-    """Check FULL_TRANSITIVE compatibility with every released version.
+@click.option(
+    "--registry-url",
+    envvar="GATEWAY_REGISTRY_URL",
+    help="Also ask this schema registry's compatibility endpoint (Confluent-compatible API).",
+)
+@click.option(
+    "--subject",
+    default="gateway.case-events.v1-value",
+    show_default=True,
+    help="Registry subject of the canonical topic's values.",
+)
+def check_command(
+    schema_dir: Path,
+    history_dir: Path,
+    as_json: bool,
+    datums: int,
+    seed: int,
+    registry_url: str | None,
+    subject: str,
+) -> None:
+    """Check FULL_TRANSITIVE compatibility with every released version (and a registry's versions, if given).
 
     Exit code 1 on any finding.
     """
-    report = check(schema_dir, history_dir, datums=datums, seed=seed)
+    registry_check = None
+    if registry_url:
+        from gateway.codec.registry import RegistrySettings, check_compatibility
+
+        registry = RegistrySettings(url=registry_url)
+
+        def registry_check(schema_str: str) -> list[str]:
+            return check_compatibility(registry, subject, schema_str)
+
+    report = check(schema_dir, history_dir, datums=datums, seed=seed, registry_check=registry_check)
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else _table(report))
     if not report.ok:
         click.get_current_context().exit(1)

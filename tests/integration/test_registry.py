@@ -7,11 +7,13 @@ Maven Central (``gateway.ops.local_registry``), started once for the session and
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -162,3 +164,27 @@ def test_evolved_writers_roundtrip_through_broker_and_registry(
     with closing(ConfluentFraming.from_settings(settings)) as fresh:  # fresh client: ids come from the registry
         reader = EventCodec(registry=fresh)
         assert [reader.decode(v, topic) for v in got] == expected
+
+
+def test_schemas_check_asks_the_registry(settings: RegistrySettings, subject: str, tmp_path: Path) -> None:
+    """`gateway schemas check --registry-url` passes on the registered schema and fails on an incompatible copy."""
+    from click.testing import CliRunner
+
+    from gateway.cli.main import main
+    from gateway.codec.schemas import SCHEMA_DIR
+
+    args = ["schemas", "check", "--registry-url", settings.url, "--subject", subject, "--datums", "20"]
+    ok = CliRunner().invoke(main, args)
+    assert ok.exit_code == 0, ok.output
+
+    broken = tmp_path / "avro"
+    shutil.copytree(SCHEMA_DIR, broken)
+    source = broken / "eu.returns.gateway.v1.Source.avsc"
+    raw = json.loads(source.read_text())
+    raw["fields"].append({"name": "build", "type": "string"})  # required, no default: not FULL compatible
+    source.write_text(json.dumps(raw))
+    bad = CliRunner().invoke(main, [*args, "--schema-dir", str(broken), "--json"])
+    assert bad.exit_code == 1
+    methods = {f["method"] for f in json.loads(bad.output)["findings"]}
+    assert "registry" in methods
+    assert "static" in methods
