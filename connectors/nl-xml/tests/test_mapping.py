@@ -1,0 +1,204 @@
+"""Mapping and rendering are inverses, for every event type and for values the sample stories never use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from gw_connector_nl_xml import NlXmlConnector
+from gw_connector_nl_xml.mapper import _EVENTS
+from gw_connector_nl_xml.renderer import render_fact
+
+from gateway.connectors.base import Fact, RawRecord, SampleRecord
+from gateway.errors import MappingError
+from gateway.events import models as m
+from gateway.testing.examples import identity, payloads
+
+AT = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+
+
+def round_trip(connector: NlXmlConnector, payload: m.Payload) -> list[Fact]:
+    fact = Fact("V-2026-000123", "1234567890", AT, payload)
+    data = render_fact(fact, connector._codes)
+    return connector.map(connector.parse(RawRecord(data=data, source="t", position="p")))
+
+
+def test_every_payload_type_has_a_record_element() -> None:
+    assert len(_EVENTS) == len(m.EVENT_TYPE_OF) == 13
+
+
+@pytest.mark.parametrize("event_type", list(payloads()))
+def test_example_payloads_round_trip(connector: NlXmlConnector, event_type: m.EventType) -> None:
+    payload = payloads()[event_type]
+    (fact,) = round_trip(connector, payload)  # type: ignore[arg-type]
+    assert fact == Fact("V-2026-000123", "1234567890", AT, payload)  # type: ignore[arg-type]
+
+
+def full_identity() -> m.Identity:
+    return identity().model_copy(
+        update={
+            "surnames": ("EL AMRANI", "BENNANI"),
+            "forenames": ("YOUSSEF", "KARIM"),
+            "date_of_birth": m.PartialDate(precision=m.DatePrecision.UNKNOWN),
+            "sex": m.Sex.UNSPECIFIED,
+            "nationalities": ("MAR", "XXA"),
+        }
+    )
+
+
+VARIANTS: list[m.Payload] = [
+    m.ReturnDecisionIssued(
+        decision_reference="IND/RB.2026-1",
+        decision_date=dt.date(2026, 3, 2),
+        issuing_authority="IND & DT&V <Den Haag>",
+        legal_ground=m.LegalGround.PERMIT_WITHDRAWN_OR_EXPIRED,
+        voluntary_departure=m.VoluntaryDeparture(
+            granted=True,
+            first_day=dt.date(2026, 3, 3),
+            last_day=dt.date(2026, 3, 6),
+            length_days=4,
+            shortened_ground=m.ShortPeriodGround.MANIFESTLY_UNFOUNDED_OR_FRAUDULENT_APPLICATION,
+        ),
+        entry_ban=m.EntryBan(imposed=True, duration_days=1825),
+        suspended=True,
+        enforcement_postponed=True,
+        public_security_threat=True,
+        warning_markers=(m.WarningMarker.ARMED, m.WarningMarker.UNKNOWN),
+        identity=full_identity(),
+    ),
+    m.ReturnDecisionStatusChanged(
+        decision_reference="X1",
+        status=m.DecisionStatus.ANNULLED,
+        effective_date=dt.date(2026, 1, 1),
+        reason_text="Vernietigd door de rechtbank.\nZie uitspraak.",
+    ),
+    m.AssistanceGranted(
+        programme_reference="P",
+        stage=m.ProcedureStage.UNKNOWN,
+        components=(),
+        granting_member_state=m.MemberState.GR,
+        grant_date=dt.date(2026, 1, 1),
+    ),
+    m.AssistanceRefused(
+        programme_reference="P",
+        stage=m.ProcedureStage.DETENTION,
+        refusal_date=dt.date(2026, 1, 1),
+        reason=m.RefusalReason.ABSCONDED,
+    ),
+    m.ReintegrationReferral(
+        referral_id="R",
+        partner="Partner é ü 中文",
+        country_of_return="AFG",
+        consent_obtained=False,
+        vulnerability=True,
+        family_size=12,
+        stage=m.ReintegrationStage.CANCELLED,
+    ),
+    m.DepartureConfirmed(departed_at=AT, return_type=m.ReturnType.UNKNOWN, assisted=False),
+    m.EurodacHitReceived(
+        hit_member_state=m.MemberState.CH,
+        category=m.EurodacCategory.TEMPORARY_PROTECTION,
+        article="Art. 26",
+        hit_reference="CH-1",
+    ),
+    m.EntryRecorded(entered_at=dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC), border_crossing_point="NL-RTM"),
+    m.BiometricsCaptured(
+        category=m.EurodacCategory.SEARCH_AND_RESCUE,
+        article="Art. 24(1)",
+        registered_at=AT,
+        biometrics_taken_on=dt.date(2026, 3, 1),
+        security_grounds=(m.SecurityGround.VIOLENT, m.SecurityGround.EAW_LISTED_OFFENCE),
+        identity=m.Identity(date_of_birth=m.PartialDate(year=1990, precision=m.DatePrecision.YEAR), sex=m.Sex.UNKNOWN),
+    ),
+]
+
+
+@pytest.mark.parametrize("payload", VARIANTS, ids=lambda p: type(p).__name__)
+def test_less_common_values_round_trip(connector: NlXmlConnector, payload: m.Payload) -> None:
+    (fact,) = round_trip(connector, payload)
+    assert fact.payload == payload
+
+
+def test_greece_is_written_gr_and_read_from_el_too(connector: NlXmlConnector) -> None:
+    payload = VARIANTS[2]
+    fact = Fact("V-1", "1234567890", AT, payload)
+    data = render_fact(fact, connector._codes)
+    assert b"<ToekennendeLidstaat>GR</ToekennendeLidstaat>" in data
+    el = data.replace(b">GR<", b">EL<")
+    (back,) = connector.map(connector.parse(RawRecord(data=el, source="t", position="p")))
+    assert back.payload.granting_member_state == m.MemberState.GR  # type: ignore[union-attr]
+
+
+def test_forenames_are_one_space_separated_element(connector: NlXmlConnector, by_type: dict[str, SampleRecord]) -> None:
+    data = re.sub(
+        rb"<Voornamen>[^<]+</Voornamen>",
+        b"<Voornamen>Jan  Pieter Kees</Voornamen>",
+        by_type["ReturnDecisionIssued"].data,
+    )
+    (fact,) = connector.map(connector.parse(RawRecord(data=data, source="t", position="p")))
+    assert fact.payload.identity.forenames == ("Jan", "Pieter", "Kees")  # type: ignore[union-attr]
+
+
+def test_forenames_with_a_space_cannot_be_rendered(connector: NlXmlConnector) -> None:
+    payload = VARIANTS[0].model_copy(update={"identity": identity().model_copy(update={"forenames": ("Jan Pieter",)})})
+    with pytest.raises(ValueError, match="space-separated"):
+        render_fact(Fact("V", "1234567890", AT, payload), connector._codes)
+
+
+def test_characters_xml_cannot_carry_are_refused_when_rendering(connector: NlXmlConnector) -> None:
+    payload = VARIANTS[3].model_copy(update={"reason_text": "bell \x07"})
+    with pytest.raises(ValueError, match="cannot carry"):
+        render_fact(Fact("V", "1234567890", AT, payload), connector._codes)
+
+
+@pytest.mark.parametrize(
+    ("kind", "old", "new", "message"),
+    [
+        (
+            "ReturnDecisionIssued",
+            rb"<Grondslag>\w+<",
+            b"<Grondslag>ONBEKENDE_GROND<",
+            r"unknown legal_ground code 'ONBEKENDE_GROND' in Gebeurtenis/Terugkeerbesluit/Grondslag",
+        ),
+        ("ReturnDecisionIssued", rb"<Geslacht>\w<", b"<Geslacht>F<", r"unknown sex code 'F' in .*/Persoon/Geslacht"),
+        (
+            "ReturnDecisionIssued",
+            rb"<Geboortedatum>[^<]+<",
+            b"<Geboortedatum>1990-00-12<",
+            r"Gebeurtenis/Terugkeerbesluit/Persoon/Geboortedatum: '1990-00-12' has a day but no month",
+        ),
+        (
+            "ReturnDecisionIssued",
+            rb"<Tijdstip>[^<]+<",
+            b"<Tijdstip>2026-03-29T02:15:00<",
+            r"Gebeurtenis/Tijdstip: 2026-03-29T02:15:00 does not exist in Europe/Amsterdam",
+        ),
+        (
+            "AssistanceApplied",
+            rb"<Soort>REISKOSTEN<",
+            b"<Soort>TAXI<",
+            r"unknown assistance_type code 'TAXI' in Gebeurtenis/OndersteuningAanvraag/Onderdeel\[2\]/Soort",
+        ),
+        (
+            "DepartureConfirmed",
+            rb"<Bewijs>\w+<",
+            b"<Bewijs>FOTO<",
+            r"unknown departure_evidence code 'FOTO' in Gebeurtenis/Vertrek/Bewijs",
+        ),
+        (
+            "AssistanceGranted",
+            rb"<ToekennendeLidstaat>\w+<",
+            b"<ToekennendeLidstaat>UK<",
+            r"unknown member_state code 'UK' in Gebeurtenis/OndersteuningToegekend/ToekennendeLidstaat",
+        ),
+    ],
+)
+def test_mapping_errors_name_the_field(
+    connector: NlXmlConnector, by_type: dict[str, SampleRecord], kind: str, old: bytes, new: bytes, message: str
+) -> None:
+    data = re.sub(old, new, by_type[kind].data, count=1)
+    assert data != by_type[kind].data
+    parsed = connector.parse(RawRecord(data=data, source="t", position="p"))
+    with pytest.raises(MappingError, match=message):
+        connector.map(parsed)
