@@ -68,7 +68,8 @@ def demo(bootstrap: str | None, per_type: int) -> None:
         for rec in c.dead_letters[:4]:
             console.print(f"  {dead_letter_line(rec)}", highlight=False, soft_wrap=True)
         if len(c.dead_letters) > 4:
-            console.print(f"  … see `gateway dlq inspect -c {c.connector}` with the topic prefix above")
+            prefix = result.topics.canonical.split(".", 1)[0]
+            console.print(f"  … all of them: `gateway dlq inspect -c {c.connector} --prefix {prefix}`")
     verdict = "[green]records in = events out + dead letters[/]" if result.balanced else "[red]COUNTS DO NOT ADD UP[/]"
     console.print(verdict)
     console.print("The broker keeps running; stop it with `gateway kafka-local stop`.")

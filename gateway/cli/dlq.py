@@ -21,10 +21,16 @@ _CONFIG = click.option(
 )
 _CONNECTOR = click.option("-c", "--connector", "name", required=True, help="Connector whose dead letters to read.")
 _BOOTSTRAP = click.option("--bootstrap", envvar="GATEWAY_KAFKA__BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
+_PREFIX = click.option("--prefix", help="Topic prefix of a demo run (e.g. demo-20261128-163150).")
 
 
-def _settings(config_path: Path | None, bootstrap: str | None) -> GatewaySettings:
-    return load_settings(config_path, **({"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}))
+def _settings(config_path: Path | None, bootstrap: str | None, prefix: str | None = None) -> GatewaySettings:
+    settings = load_settings(config_path, **({"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}))
+    if prefix:
+        from gateway.ops.demo import demo_topics
+
+        settings = settings.model_copy(update={"topics": demo_topics(prefix)})
+    return settings
 
 
 @click.group("dlq")
@@ -36,10 +42,11 @@ def dlq() -> None:
 @_CONNECTOR
 @_CONFIG
 @_BOOTSTRAP
+@_PREFIX
 @click.option("--json", "as_json", is_flag=True)
-def stats_cmd(name: str, config_path: Path | None, bootstrap: str | None, as_json: bool) -> None:
+def stats_cmd(name: str, config_path: Path | None, bootstrap: str | None, prefix: str | None, as_json: bool) -> None:
     """Count dead letters by stage, error class, rule and source."""
-    settings = _settings(config_path, bootstrap)
+    settings = _settings(config_path, bootstrap, prefix)
     s = tools.stats(settings.kafka, settings.topics.dlq(name))
     if as_json:
         click.echo(json.dumps({k: getattr(s, k) for k in s.__dataclass_fields__}, indent=1))
@@ -80,6 +87,7 @@ def _with_select(f: F) -> F:
 @_CONNECTOR
 @_CONFIG
 @_BOOTSTRAP
+@_PREFIX
 @_with_select
 @click.option("--limit", default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
@@ -87,6 +95,7 @@ def inspect_cmd(
     name: str,
     config_path: Path | None,
     bootstrap: str | None,
+    prefix: str | None,
     refs: tuple[str, ...],
     rule: str | None,
     stage: str | None,
@@ -94,7 +103,7 @@ def inspect_cmd(
     as_json: bool,
 ) -> None:
     """Show dead letters: where they came from, why they failed, and their original bytes."""
-    settings = _settings(config_path, bootstrap)
+    settings = _settings(config_path, bootstrap, prefix)
     chosen = tools.select(refs=_parse_refs(refs), rule=rule, stage=stage)
     shown = 0
     for rec in tools.read_dead_letters(settings.kafka, settings.topics.dlq(name)):
@@ -116,6 +125,7 @@ def inspect_cmd(
 @_CONNECTOR
 @_CONFIG
 @_BOOTSTRAP
+@_PREFIX
 @_with_select
 @click.option("--all", "everything", is_flag=True, help="Replay every dead letter (needed when nothing is selected).")
 @click.option("--dry-run", is_flag=True, help="Show what would be replayed.")
@@ -123,6 +133,7 @@ def replay_cmd(
     name: str,
     config_path: Path | None,
     bootstrap: str | None,
+    prefix: str | None,
     refs: tuple[str, ...],
     rule: str | None,
     stage: str | None,
@@ -132,7 +143,7 @@ def replay_cmd(
     """Re-inject chosen dead letters into the connector's raw topic, for `gateway run` to process again."""
     if not (refs or rule or stage or everything):
         raise click.UsageError("choose dead letters with --at, --rule or --stage, or pass --all")
-    settings = _settings(config_path, bootstrap)
+    settings = _settings(config_path, bootstrap, prefix)
     chosen = tools.select(refs=_parse_refs(refs), rule=rule, stage=stage)
     picked = tools.replay(settings.kafka, settings.topics.dlq(name), settings.topics.raw(name), chosen, dry_run=dry_run)
     verb = "would replay" if dry_run else "replayed"
