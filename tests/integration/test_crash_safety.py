@@ -111,7 +111,7 @@ def test_kill_9_of_gateway_ingest_then_rerun(kafka_bootstrap: str, tmp_path: Pat
     config, settings = _config(tmp_path, kafka_bootstrap)
     provision(settings, [CONNECTOR])
     export = tmp_path / "export.csv"
-    manifest = generate_file(_connector(settings), export, count=12000, seed=3, defect_share=0.05)
+    manifest = generate_file(_connector(settings), export, count=8000, seed=3, defect_share=0.05)
     rows = export.read_bytes().splitlines()[1:]
     defective = {rows[i] for i in manifest.defects}
     log = tmp_path / "ingest.log"
