@@ -1,0 +1,41 @@
+"""Configuration of the German CSV connector."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from gateway.connectors.base import ConnectorConfig
+
+Encoding = Literal["iso-8859-1", "utf-8"]
+
+
+class DeCsvConfig(ConnectorConfig):
+    """Settings of ``de-csv``, beyond those every connector has.
+
+    Attributes:
+        encoding: How to read a file that has no byte-order mark. A UTF-8 BOM always means UTF-8, whatever
+            this says, because it cannot occur at the start of an ISO-8859-1 export.
+        export_encoding: Encoding of rendered samples and of files written by ``write_export``; UTF-8 files
+            get a BOM so that the reader (and spreadsheet programs) recognise them.
+        max_field_chars: Longest allowed field, in characters, after unquoting.
+        timezone: IANA zone of the export's local times (they carry no offset).
+        chunk_bytes: Bytes read from the stream at a time.
+    """
+
+    encoding: Encoding = "iso-8859-1"
+    export_encoding: Encoding = "iso-8859-1"
+    max_field_chars: int = Field(4096, gt=0)
+    timezone: str = "Europe/Berlin"
+    chunk_bytes: int = Field(65_536, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value

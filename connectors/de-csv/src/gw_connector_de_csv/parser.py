@@ -1,0 +1,211 @@
+"""Parsing one raw record: decode it, refuse what is not text, split it into fields, order them by the header.
+
+The header decides the column order (columns may come in any order) but not the column set: every column of
+the format must be there exactly once and no other may be. A header that breaks this rule fails every row of
+the file with the same reason, so a changed export layout is never half-read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple, NoReturn, cast
+
+from gateway.connectors.base import RawRecord
+from gateway.errors import ParseError
+from gw_connector_de_csv.columns import HEADER, DeRow
+
+# C0 controls other than TAB, CR and LF, DEL, and C1 controls: none belongs in text. C1 bytes in an ISO-8859-1
+# file are the signature of Windows-1252 text (0x80 is its euro sign) exported under the wrong name.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_C0 = frozenset((*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
+_C1 = frozenset(range(0x80, 0xA0))
+# bytes.translate deletes these, leaving only control bytes: a C loop instead of a regex scan of every row.
+_TEXT_BYTES_LATIN1 = bytes(b for b in range(256) if b not in _C0 | _C1)
+_TEXT_BYTES_ASCII_COMPATIBLE = bytes(b for b in range(256) if b not in _C0)
+_C1_IN_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
+_LABEL_INDEX = {label: i for i, label in enumerate(HEADER)}
+# The csv module's messages, said in the terms of this format.
+_CSV_ERRORS = {
+    "new-line character seen in unquoted field - do you need to open the file in universal-newline mode?": (
+        "line break outside quotes"
+    ),
+    "';' expected after '\"'": "malformed quoting: a closing quote must be followed by ';' or the end of the row",
+    "unexpected end of data": "unterminated quoted field",
+}
+
+
+class ParsedRow(NamedTuple):
+    """A parsed data row: the national structure the mapper reads.
+
+    Attributes:
+        row: The row's fields in canonical column order.
+        position: Where the row sits in its source.
+    """
+
+    row: DeRow
+    position: str
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How a file's columns relate to the canonical order.
+
+    Attributes:
+        names: Column labels in file order.
+        order: Picks the file's fields in canonical order; None when the file already uses it.
+    """
+
+    names: tuple[str, ...]
+    order: Callable[[Sequence[str]], tuple[str, ...]] | None
+
+
+def parse_record(record: RawRecord, max_field_chars: int) -> ParsedRow:
+    """Parse a raw data row.
+
+    Args:
+        record: The row's bytes, with the file's header line as ``context``.
+        max_field_chars: Longest allowed field.
+
+    Raises:
+        ParseError: The header is unusable, or the row is not valid text, is badly quoted, has another number
+            of fields than the header, or has an oversized field.
+    """
+    position = record.position
+    if not record.context:
+        raise ParseError("the file has no header line", position=position)
+    layout = header_layout(record.context, record.encoding)
+    if isinstance(layout, str):
+        raise ParseError(f"header line: {layout}", position=position)
+    try:
+        text = decode(record.data, record.encoding)
+        fields = split_fields(text)
+    except ValueError as exc:
+        raise ParseError(str(exc), position=position) from None
+    if len(fields) != len(layout.names):
+        raise ParseError(f"row has {len(fields)} fields, the header has {len(layout.names)}", position=position)
+    if len(text) > max_field_chars:  # only then can a field be too long
+        for name, value in zip(layout.names, fields, strict=True):
+            if len(value) > max_field_chars:
+                raise ParseError(
+                    f"field {name} has {len(value)} characters, more than max_field_chars ({max_field_chars})",
+                    position=position,
+                )
+    return ParsedRow(DeRow._make(layout.order(fields) if layout.order else fields), position)
+
+
+def decode(data: bytes, encoding: str) -> str:
+    """Decode a record, refusing control characters and UTF-8 that was declared ISO-8859-1.
+
+    Raises:
+        ValueError: The bytes are not valid text in the encoding, with the offending byte and offset.
+    """
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"not valid {encoding}: byte 0x{data[exc.start]:02x} at offset {exc.start} ({exc.reason})"
+        ) from None
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}") from None
+    latin1 = encoding == "iso-8859-1" or _is_latin1(encoding)
+    if not data.isascii():
+        if latin1 and _valid_utf8(data):
+            # Read as ISO-8859-1, UTF-8 turns "ü" into "Ã¼"; a real Latin-1 name is practically never valid UTF-8.
+            raise ValueError(
+                "text is UTF-8 but the file has no byte-order mark, so it is read as ISO-8859-1; "
+                "export with a BOM or configure encoding = 'utf-8'"
+            )
+        if not latin1 and _C1_IN_UTF8.search(data):
+            _reject_control(text)
+    if data.translate(None, _TEXT_BYTES_LATIN1 if latin1 else _TEXT_BYTES_ASCII_COMPATIBLE):
+        _reject_control(text)
+    return text
+
+
+def _reject_control(text: str) -> NoReturn:
+    bad = _CONTROL.search(text)
+    if bad is None:  # unreachable while _CONTROL and the byte tables agree; never let a row through unchecked
+        raise ValueError("control character")
+    char = ord(bad.group())
+    name = "NUL byte" if char == 0 else f"control character U+{char:04X}"
+    raise ValueError(f"{name} at character {bad.start()}")
+
+
+def split_fields(text: str) -> list[str]:
+    """Split a decoded row at ``;`` outside quotes, unquoting fields (RFC 4180 with ``;``).
+
+    Raises:
+        ValueError: A line break outside quotes, or malformed quoting.
+    """
+    if '"' not in text:  # the common case: no quoting, a plain split
+        if "\n" in text or "\r" in text:
+            raise ValueError("line break outside quotes")
+        return text.split(";")
+    try:
+        reader = csv.reader((text,), delimiter=";", quotechar='"', doublequote=True, strict=True)
+        fields = next(reader)
+        rest = next(reader, None)
+    except csv.Error as exc:
+        raise ValueError(_CSV_ERRORS.get(str(exc), f"malformed quoting: {exc}")) from None
+    if rest is not None:
+        raise ValueError("line break outside quotes")
+    return fields
+
+
+def header_layout(context: bytes, encoding: str) -> Layout | str:
+    """The layout of a header line, or the reason it is unusable (cached: a file has one header)."""
+    return _layout(context, encoding)
+
+
+def header_problem(context: bytes, encoding: str) -> str | None:
+    """Why a header line is unusable, or None."""
+    layout = _layout(context, encoding)
+    return layout if isinstance(layout, str) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(context: bytes, encoding: str) -> Layout | str:
+    try:
+        names = tuple(name.strip() for name in split_fields(decode(context, encoding)))
+    except ValueError as exc:
+        return str(exc)
+    if not any(name in _LABEL_INDEX for name in names):
+        return f"it names none of the format's {len(HEADER)} columns (is the header line missing?)"
+    problems = []
+    missing = [label for label in HEADER if label not in names]
+    unknown = [name for name in names if name not in _LABEL_INDEX]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if missing:
+        problems.append(f"missing columns {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown columns {', '.join(unknown)}")
+    if duplicated:
+        problems.append(f"repeated columns {', '.join(duplicated)}")
+    if problems:
+        return f"{'; '.join(problems)} (the format has {len(HEADER)} columns, in any order)"
+    if names == HEADER:
+        return Layout(names, None)
+    picker = itemgetter(*(names.index(label) for label in HEADER))
+    return Layout(names, cast(Callable[[Sequence[str]], tuple[str, ...]], picker))
+
+
+@functools.lru_cache(maxsize=8)
+def _is_latin1(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "iso8859-1"
+    except LookupError:
+        return False
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -1,0 +1,225 @@
+"""Parse and map: header rules, every event type round-trips, every defect is an error, rows stay strict."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+from gw_connector_de_csv.columns import EVENT_COLUMNS, HEADER, LABELS
+from gw_connector_de_csv.renderer import Style, encode_row, render_row
+
+from gateway.connectors.base import Fact, RawRecord
+from gateway.errors import MappingError, ParseError, RecordError
+from gateway.events import models as m
+from gateway.testing.conformance import identity_context
+from gateway.testing.examples import identity, payloads
+
+AT = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+EXAMPLES = payloads()
+
+
+def fact(payload: m.Payload) -> Fact:
+    return Fact("DE-2026-0000123", "4319900279", AT, payload)
+
+
+def rendered(connector, payload, *, seed: int = 0, encoding: str = "iso-8859-1") -> bytes:
+    style = Style.pick(connector._zone, random.Random(seed))
+    return encode_row(render_row(fact(payload), connector._tables, style), encoding)
+
+
+def record(data: bytes, *, header=HEADER, encoding="iso-8859-1") -> RawRecord:
+    return RawRecord(data, "t.csv", "line 2", 0, encoding, encode_row(list(header), encoding))
+
+
+def facts_of(connector, data: bytes, **kw) -> list[Fact]:
+    return connector.map(connector.parse(record(data, **kw)))
+
+
+@pytest.mark.parametrize("event_type", list(EXAMPLES), ids=str)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_event_type_round_trips(connector, event_type, seed):
+    payload = EXAMPLES[event_type]
+    assert facts_of(connector, rendered(connector, payload, seed=seed)) == [fact(payload)]
+
+
+@pytest.mark.parametrize("event_type", list(EXAMPLES), ids=str)
+def test_renderer_fills_only_the_columns_of_its_event_type(connector, event_type):
+    row = render_row(fact(EXAMPLES[event_type]), connector._tables, Style(connector._zone))
+    filled = {name for name, value in row._asdict().items() if value}
+    allowed = EVENT_COLUMNS[event_type] | {"aktenzeichen", "personenkennung", "ereignisart", "zeitpunkt", "betrag_eur"}
+    assert filled <= allowed
+
+
+def test_identity_with_escapes_aliases_and_umlauts_round_trips(connector):
+    person = identity().model_copy(
+        update={
+            "surnames": ("MÜLLER-LÜDENSCHEIDT", "O'NEILL|SMITH"),
+            "aliases": ('Y. "the fox" A.', "A:B", "back\\slash"),
+            "place_of_birth": "Köln; Deutz",
+            "date_of_birth": m.PartialDate(year=1990, precision=m.DatePrecision.YEAR),
+        }
+    )
+    payload = EXAMPLES[m.EventType.BIOMETRICS_CAPTURED].model_copy(update={"identity": person})
+    for encoding in ("iso-8859-1", "utf-8"):
+        data = rendered(connector, payload, encoding=encoding)
+        assert facts_of(connector, data, encoding=encoding) == [fact(payload)]
+
+
+def test_reintegration_referral_without_identity(connector):
+    payload = EXAMPLES[m.EventType.REINTEGRATION_REFERRAL].model_copy(update={"identity": None})
+    assert facts_of(connector, rendered(connector, payload)) == [fact(payload)]
+
+
+def test_column_order_is_free(connector):
+    payload = EXAMPLES[m.EventType.RETURN_DECISION_ISSUED]
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))
+    order = list(range(len(HEADER)))
+    random.Random(4).shuffle(order)
+    shuffled_header = [HEADER[i] for i in order]
+    data = encode_row([row[i] for i in order], "iso-8859-1")
+    assert facts_of(connector, data, header=shuffled_header) == [fact(payload)]
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ([h for h in HEADER if h != "Zielstaat"], "missing columns Zielstaat"),
+        ([*HEADER, "Bemerkungen_intern"], "unknown columns Bemerkungen_intern"),
+        ([*HEADER, "Zielstaat"], "repeated columns Zielstaat"),
+        ([h.upper() for h in HEADER], "names none of the format's 75 columns"),
+    ],
+)
+def test_a_bad_header_fails_every_row_with_the_same_reason(connector, header, reason):
+    data = rendered(connector, EXAMPLES[m.EventType.ENTRY_RECORDED])
+    with pytest.raises(ParseError, match=reason):
+        connector.parse(record(data, header=header))
+
+
+def test_header_cells_are_trimmed_and_may_be_quoted(connector):
+    payload = EXAMPLES[m.EventType.ENTRY_RECORDED]
+    context = b";".join(b'" ' + h.encode("latin-1") + b'"' for h in HEADER)
+    raw = RawRecord(rendered(connector, payload), "t.csv", "line 2", 0, "iso-8859-1", context)
+    assert connector.map(connector.parse(raw)) == [fact(payload)]
+
+
+def test_no_header_at_all(connector):
+    raw = RawRecord(b"a;b", "t.csv", "line 1", 0, "iso-8859-1", b"")
+    with pytest.raises(ParseError, match="no header line"):
+        connector.parse(raw)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"a;b;c", "row has 3 fields, the header has 75"),
+        (b'a;"b"c' + b";" * 73, "malformed quoting"),
+        (b"a\x00b" + b";" * 74, "NUL byte at character 1"),
+        (b"a\x1b[31mb" + b";" * 74, "control character U\\+001B"),
+        (b"\x80uro" + b";" * 74, "control character U\\+0080"),
+        ("Müller".encode() + b";" * 74, "UTF-8 but the file has no byte-order mark"),
+        (b"a\nb" + b";" * 74, "line break outside quotes"),
+        (b'"a"\n"b"' + b";" * 74, "line break outside quotes"),
+    ],
+)
+def test_malformed_rows(connector, data, reason):
+    with pytest.raises(ParseError, match=reason) as info:
+        connector.parse(record(data))
+    assert info.value.position == "line 2"
+
+
+def test_invalid_utf8_names_byte_and_offset(connector):
+    with pytest.raises(ParseError, match=r"not valid utf-8: byte 0xff at offset 3"):
+        connector.parse(record(b"abc\xff" + b";" * 74, encoding="utf-8"))
+
+
+def test_field_longer_than_the_limit(make_connector):
+    c = make_connector(max_field_chars=20)
+    payload = EXAMPLES[m.EventType.ENTRY_RECORDED].model_copy(update={"border_crossing_point": "X" * 21})
+    with pytest.raises(ParseError, match=r"field Grenzübergang has 21 characters, more than max_field_chars \(20\)"):
+        c.parse(record(rendered(c, payload)))
+
+
+def test_a_value_in_a_column_the_event_does_not_use_is_an_error(connector, row_bytes):
+    payload = EXAMPLES[m.EventType.ENTRY_RECORDED]
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))._replace(fristende="01.04.2026")
+    with pytest.raises(MappingError, match="Fristende has a value, but EINREISE rows do not use that column"):
+        facts_of(connector, encode_row(row, "iso-8859-1"))
+
+
+def test_control_total(connector):
+    payload = EXAMPLES[m.EventType.ASSISTANCE_GRANTED]
+    row = render_row(fact(payload), connector._tables, Style(connector._zone, thousands=True))
+    assert row.betrag_eur == "2.220,50"
+    for bad, reason in (("2.220,49", "is not the sum"), ("", "Betrag_EUR is required"), ("2220.50", "not an amount")):
+        with pytest.raises(MappingError, match=reason):
+            facts_of(connector, encode_row(row._replace(betrag_eur=bad), "iso-8859-1"))
+    departure = render_row(fact(EXAMPLES[m.EventType.DEPARTURE_CONFIRMED]), connector._tables, Style(connector._zone))
+    with pytest.raises(MappingError, match="the event has no amounts"):
+        facts_of(connector, encode_row(departure._replace(betrag_eur="0,00"), "iso-8859-1"))
+
+
+def test_components_without_amount_and_empty_groups(connector):
+    payload = EXAMPLES[m.EventType.ASSISTANCE_APPLIED].model_copy(update={"components": ()})
+    data = rendered(connector, payload)
+    assert b";0,00;" in data
+    assert facts_of(connector, data) == [fact(payload)]
+
+
+def test_avrr_columns_without_the_flag(connector):
+    payload = EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED]
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))._replace(foerderung_bewilligt="")
+    with pytest.raises(MappingError, match="Förderung_bewilligt is empty"):
+        facts_of(connector, encode_row(row, "iso-8859-1"))
+    none = payload.model_copy(update={"avrr": None})
+    assert facts_of(connector, rendered(connector, none)) == [fact(none)]
+
+
+def test_model_validation_errors_become_mapping_errors(connector):
+    payload = EXAMPLES[m.EventType.BIOMETRICS_CAPTURED]
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))._replace(geburtsdatum="00.00.0000")
+    # precision UNKNOWN is a valid partial date: the identity maps
+    assert facts_of(connector, encode_row(row, "iso-8859-1"))[0].payload.identity.date_of_birth == m.PartialDate(
+        precision=m.DatePrecision.UNKNOWN
+    )
+    huge = EXAMPLES[m.EventType.REINTEGRATION_STATUS_CHANGED].model_copy(
+        update={"budget_lines": (m.BudgetLine(description="x", amount_eur=Decimal("9999999999.99")),)}
+    )
+    assert facts_of(connector, rendered(connector, huge)) == [fact(huge)]
+
+
+@pytest.mark.parametrize(
+    "kind", ["wrong_column_count", "bad_date", "unknown_code", "bad_amount", "missing_required", "invalid_encoding"]
+)
+@pytest.mark.parametrize("event_type", list(EXAMPLES), ids=str)
+@pytest.mark.parametrize("encoding", ["iso-8859-1", "utf-8"])
+def test_every_defect_on_every_event_type_is_a_record_error(make_connector, kind, event_type, encoding):
+    c = make_connector(export_encoding=encoding)
+    ctx = identity_context(c)
+    for seed in range(12):
+        data = rendered(c, EXAMPLES[event_type], seed=seed, encoding=encoding)
+        damaged = c.corrupt(type("S", (), {"data": data})(), kind, random.Random(seed))  # type: ignore[arg-type]
+        assert damaged != data
+        raw = record(damaged, encoding=encoding)
+        with pytest.raises(RecordError) as info:
+            c.translate(raw, ctx)
+        assert str(info.value)
+
+
+def test_unknown_defect_kind(connector):
+    with pytest.raises(ValueError, match="unknown defect kind"):
+        connector.corrupt(type("S", (), {"data": b"a;b"})(), "typo", random.Random(0))  # type: ignore[arg-type]
+
+
+def test_errors_carry_the_position(connector):
+    row = render_row(fact(EXAMPLES[m.EventType.ENTRY_RECORDED]), connector._tables, Style(connector._zone))
+    with pytest.raises(MappingError) as info:
+        facts_of(connector, encode_row(row._replace(ereignisart="EINREISEN"), "iso-8859-1"))
+    assert info.value.position == "line 2"
+    assert "Ereignisart: unknown code 'EINREISEN'" in info.value.message
+
+
+def test_labels_are_the_header():
+    assert tuple(LABELS.values()) == HEADER
+    assert len(set(HEADER)) == len(HEADER) == 75
