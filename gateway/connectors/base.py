@@ -151,8 +151,15 @@ class Connector(ABC, Generic[ConfigT]):
     def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
         """Cut an export into raw records, streaming in constant memory."""
 
-    def from_message(self, value: bytes, source: str, position: str, index: int) -> RawRecord:
-        """Make a raw record of one message from a raw inbound Kafka topic (one record a message)."""
+    def from_message(
+        self, value: bytes, source: str, position: str, index: int, headers: Mapping[str, bytes] | None = None
+    ) -> RawRecord:
+        """Make a raw record of one message from a raw inbound Kafka topic (one record a message).
+
+        ``headers`` are the message's headers. A dead letter replayed from a file carries the file's
+        ``gw.source.encoding`` and ``gw.source.context`` (e.g. a CSV header line), so a connector can read the
+        record as it was read from its file.
+        """
         return RawRecord(data=value, source=source, position=position, index=index)
 
     @abstractmethod

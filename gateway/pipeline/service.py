@@ -64,7 +64,9 @@ def transform_for(connector: Connector[Any], processor: RecordProcessor, setting
             original = [(k, v if isinstance(v, bytes) else v.encode()) for k, v in raw_headers if v is not None]
             replayed = next((v.decode() for k, v in original if k == REPLAYED_FROM), None)
             correlation = f"replay:{replayed}" if replayed else None
-            record = connector.from_message(msg.value() or b"", topic, f"{topic}/{partition}/{offset}", offset)
+            record = connector.from_message(
+                msg.value() or b"", topic, f"{topic}/{partition}/{offset}", offset, dict(original)
+            )
             outcome = processor.process(record, correlation_id=correlation)
             dead = outcome.dead_letter
             if dead is None:

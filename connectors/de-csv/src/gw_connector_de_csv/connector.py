@@ -57,8 +57,19 @@ class DeCsvConnector(Connector[DeCsvConfig]):
             check_header=header_problem,
         )
 
-    def from_message(self, value: bytes, source: str, position: str, index: int) -> RawRecord:
-        """A row from a raw topic: one row per message, columns in canonical order, header implied."""
+    def from_message(
+        self, value: bytes, source: str, position: str, index: int, headers: Mapping[str, bytes] | None = None
+    ) -> RawRecord:
+        """A row from a raw topic: one row per message.
+
+        A row replayed from a file's dead letter carries that file's header line and encoding
+        (``gw.source.context``, ``gw.source.encoding``) and is read with them; any other message has its columns
+        in canonical order, header implied.
+        """
+        headers = headers or {}
+        context, encoding = headers.get("gw.source.context"), headers.get("gw.source.encoding")
+        if context and encoding:
+            return RawRecord(value, source, position, index, encoding.decode("ascii", "replace"), context)
         if value.startswith(BOM_UTF8):
             value = value[len(BOM_UTF8) :]
             return RawRecord(value, source, position, index, "utf-8", header_line("utf-8"))

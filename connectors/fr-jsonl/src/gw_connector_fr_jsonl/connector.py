@@ -55,7 +55,9 @@ class FrJsonlConnector(Connector[FrJsonlConfig]):
         """Cut a JSON Lines export into records, one per non-blank line, streaming."""
         return read_lines(stream, source, max_record_bytes=self.config.max_record_bytes)
 
-    def from_message(self, value: bytes, source: str, position: str, index: int) -> RawRecord:
+    def from_message(
+        self, value: bytes, source: str, position: str, index: int, headers: Mapping[str, bytes] | None = None
+    ) -> RawRecord:
         """A record from one REST payload or raw Kafka message: a whole JSON document, any whitespace.
 
         A leading UTF-8 byte-order mark is dropped, as at the start of a file: a message is a whole document.
