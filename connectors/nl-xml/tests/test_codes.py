@@ -61,7 +61,7 @@ def test_brief_codes(codes: Codes) -> None:
 
 
 def test_unknown_code_is_a_mapping_error_naming_the_field(codes: Codes) -> None:
-    with pytest.raises(MappingError, match="unknown legal_ground code 'X' in Terugkeerbesluit/Grondslag"):
+    with pytest.raises(MappingError, match="Terugkeerbesluit/Grondslag: unknown legal_ground code 'X'"):
         codes.legal_ground.canonical("X", "Terugkeerbesluit/Grondslag")
     with pytest.raises(ValueError, match="no code for UNKNOWN"):
         codes.member_state.national(m.MemberState.UNKNOWN)

@@ -9,83 +9,12 @@ record into a dead letter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from enum import StrEnum
-from typing import Generic, TypeVar
 
-from gateway.connectors.codes import CodeTables
-from gateway.errors import MappingError
+from gateway.connectors.codes import CodeList, CodeTables
 from gateway.events import models as m
 
 PACKAGE = "gw_connector_fr_jsonl"
-
-E = TypeVar("E", bound=StrEnum)
-
-
-@dataclass(frozen=True, slots=True)
-class CodeList(Generic[E]):
-    """One code list: national code <-> canonical enum member.
-
-    Attributes:
-        name: Table name in ``codes.toml``.
-        to_canonical: National code -> canonical member.
-        to_national: Canonical member -> preferred national code (the first listed).
-    """
-
-    name: str
-    to_canonical: Mapping[str, E]
-    to_national: Mapping[E, str]
-
-    @classmethod
-    def build(cls, tables: CodeTables, name: str, enum: type[E]) -> CodeList[E]:
-        """Build the list ``name`` of ``tables``, checking its symbols against ``enum``.
-
-        Raises:
-            ValueError: The table is missing or names a symbol ``enum`` lacks.
-        """
-        if name not in tables.tables:
-            raise ValueError(f"codes.toml has no table [{name}]")
-        try:
-            forward = {code: enum(symbol) for code, symbol in tables.tables[name].items()}
-            backward = {enum(symbol): code for symbol, code in tables.reverse(name).items()}
-        except ValueError as exc:
-            raise ValueError(f"codes.toml table [{name}] names a symbol that {enum.__name__} lacks: {exc}") from None
-        return cls(name, forward, backward)
-
-    def canonical(self, code: str, field: str) -> E:
-        """The canonical member for a national code.
-
-        Raises:
-            MappingError: The code is not in the list; the message names the field.
-        """
-        try:
-            return self.to_canonical[code]
-        except KeyError:
-            raise MappingError(f"{field}: unknown {self.name} code {code!r}") from None
-
-    def canonical_all(self, codes: Sequence[str], field: str) -> tuple[E, ...]:
-        """The canonical members for a list of national codes.
-
-        Raises:
-            MappingError: A code is not in the list; the message names the field and the code's index.
-        """
-        try:
-            return tuple(self.to_canonical[code] for code in codes)
-        except KeyError as exc:
-            index = codes.index(exc.args[0])
-            raise MappingError(f"{field}[{index}]: unknown {self.name} code {exc.args[0]!r}") from None
-
-    def national(self, member: E) -> str:
-        """The national code to render a canonical member with.
-
-        Raises:
-            ValueError: The list has no code for ``member``.
-        """
-        try:
-            return self.to_national[member]
-        except KeyError:
-            raise ValueError(f"code list {self.name} has no code for {member}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,11 @@ from lxml import etree
 from pydantic import BaseModel, ValidationError
 
 from gateway.connectors.base import Fact
+from gateway.connectors.codes import CodeList
 from gateway.errors import MappingError
 from gateway.events import models as m
 from gw_connector_nl_xml import values as v
-from gw_connector_nl_xml.codelists import CodeList, Codes
+from gw_connector_nl_xml.codelists import Codes
 from gw_connector_nl_xml.spec import CLARK, RECORD
 
 E = TypeVar("E", bound=StrEnum)
