@@ -9,17 +9,14 @@ record can be traced to its dead letter.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
-
 from gateway.dlq import headers as H
-from gateway.errors import TransientError
 from gateway.kafka.producer import IdempotentProducer, OutboundMessage
+from gateway.kafka.reader import read_to_end
 from gateway.kafka.settings import KafkaSettings
 
 
@@ -83,39 +80,13 @@ class DlqStats:
 
 
 def read_dead_letters(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) -> Iterator[DeadLetterRecord]:
-    """Every committed message of a dead-letter topic, partition by partition, from the start to the end."""
-    consumer = Consumer(
-        {
-            **kafka.to_librdkafka(),
-            "group.id": f"gateway-dlq-tools-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        meta = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-        if meta is None or meta.error is not None:
-            raise TransientError(f"dead-letter topic {topic} is not available")
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.partitions])
-        pending = set(meta.partitions)
-        while pending:
-            msg = consumer.poll(1.0)
-            if msg is None:
-                continue
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    pending.discard(msg.partition())
-                    continue
-                raise TransientError(f"reading {topic}: {err}")
-            listed = cast(list[tuple[str, bytes | str | None]], msg.headers() or [])
-            raw = tuple((k, v if isinstance(v, bytes) else v.encode()) for k, v in listed if v is not None)
-            yield DeadLetterRecord(
-                topic, msg.partition() or 0, msg.offset() or 0, msg.key(), msg.value() or b"", H.as_text(raw), raw
-            )
-    finally:
-        consumer.close()
+    """Every committed message of a dead-letter topic, from the start to the end."""
+    for msg in read_to_end(kafka, topic, timeout_s=timeout_s):
+        listed = cast(list[tuple[str, bytes | str | None]], msg.headers() or [])
+        raw = tuple((k, v if isinstance(v, bytes) else v.encode()) for k, v in listed if v is not None)
+        yield DeadLetterRecord(
+            topic, msg.partition() or 0, msg.offset() or 0, msg.key(), msg.value() or b"", H.as_text(raw), raw
+        )
 
 
 def stats(kafka: KafkaSettings, topic: str) -> DlqStats:

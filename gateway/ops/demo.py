@@ -20,6 +20,7 @@ from gateway.connectors.base import Connector
 from gateway.dlq import headers as H
 from gateway.dlq.tools import DeadLetterRecord, read_dead_letters
 from gateway.events.models import CaseEvent
+from gateway.kafka.reader import read_to_end
 from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor, IngestSummary
 from gateway.samples.generate import SampleManifest
@@ -117,8 +118,7 @@ def run_demo(settings: GatewaySettings, connectors: list[Connector[Any]], *, pre
 def read_events(settings: GatewaySettings) -> list[CaseEvent]:
     """Every committed event of the canonical topic, decoded."""
     codec = EventCodec()
-    # The dead-letter reader reads any topic to its end; the canonical topic's values are events.
-    return [codec.decode(rec.value) for rec in read_dead_letters(settings.kafka, settings.topics.canonical)]
+    return [codec.decode(msg.value() or b"") for msg in read_to_end(settings.kafka, settings.topics.canonical)]
 
 
 def describe(event: CaseEvent, width: int = 110) -> str:

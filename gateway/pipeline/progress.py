@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
-
-from gateway.errors import TransientError
 from gateway.kafka.producer import OutboundMessage
+from gateway.kafka.reader import read_to_end
 from gateway.kafka.settings import KafkaSettings
 
 _EDGE = 1 << 20
@@ -77,39 +74,9 @@ def read_progress(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) 
     Call it after ``init_transactions`` of the ingest's producer: that aborts whatever a crashed predecessor left
     open, so a ``read_committed`` read reaches the end of the topic instead of waiting at an open transaction.
     """
-    consumer = Consumer(
-        {
-            **kafka.to_librdkafka(),
-            "group.id": "gateway-progress-reader",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-        }
-    )
-    try:
-        meta = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-        if meta is None or meta.error is not None:
-            raise TransientError(f"progress topic {topic} is not available: {meta.error if meta else 'missing'}")
-        parts = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.partitions]
-        consumer.assign(parts)
-        pending = {p.partition for p in parts}
-        found: dict[str, Progress] = {}
-        deadline = time.monotonic() + timeout_s
-        while pending:
-            if time.monotonic() > deadline:
-                raise TransientError(f"reading {topic} did not reach its end within {timeout_s:.0f} s")
-            msg = consumer.poll(0.5)
-            if msg is None:
-                continue
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    pending.discard(msg.partition())
-                    continue
-                raise TransientError(f"reading {topic}: {err}")
-            key, value = msg.key(), msg.value()
-            if key is not None and value is not None:
-                found[key.decode()] = Progress.decode(value)
-        return found
-    finally:
-        consumer.close()
+    found: dict[str, Progress] = {}
+    for msg in read_to_end(kafka, topic, timeout_s=timeout_s):
+        key, value = msg.key(), msg.value()
+        if key is not None and value is not None:
+            found[key.decode()] = Progress.decode(value)
+    return found

@@ -1,0 +1,56 @@
+"""Reading a topic from its beginning to its end: committed messages only, every partition, then stop."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+
+from gateway.errors import TransientError
+from gateway.kafka.settings import KafkaSettings
+
+
+def read_to_end(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) -> Iterator[Message]:
+    """Yield every committed message of ``topic``, partition by partition as they arrive, then stop.
+
+    ``read_committed`` stops at the last stable offset, so an open transaction of a live producer would hold the
+    read back; callers that must not wait for one (the progress store) fence that producer first.
+
+    Raises:
+        TransientError: The topic is not available, or its end was not reached within ``timeout_s``.
+    """
+    consumer = Consumer(
+        {
+            **kafka.to_librdkafka(),
+            # A throwaway group: assign() reads without joining, and nothing is ever committed.
+            "group.id": f"gateway-reader-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "isolation.level": "read_committed",
+        }
+    )
+    try:
+        meta = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        if meta is None or meta.error is not None:
+            raise TransientError(f"topic {topic} is not available: {meta.error if meta else 'missing'}")
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.partitions])
+        pending = set(meta.partitions)
+        deadline = time.monotonic() + timeout_s
+        while pending:
+            if time.monotonic() > deadline:
+                raise TransientError(f"reading {topic} did not reach its end within {timeout_s:.0f} s")
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(msg.partition())
+                    continue
+                raise TransientError(f"reading {topic}: {err}")
+            deadline = time.monotonic() + timeout_s  # progress: the limit is for silence, not for size
+            yield msg
+    finally:
+        consumer.close()
