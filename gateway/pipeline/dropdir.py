@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
 from gateway.errors import FatalError
@@ -57,7 +56,7 @@ def process_once(folder: Path, ingestor: FileIngestor, sizes: dict[Path, int] | 
             _log.error("ingest of %s stopped: %s", path, exc)
             _move(path, folder / "failed", json.dumps({"file": str(path), "error": str(exc)}, indent=1))
             continue
-        _move(path, folder / "processed", json.dumps(asdict(summary), indent=1, default=str))
+        _move(path, folder / "processed", json.dumps(summary.to_dict(), indent=1, default=str))
         done.append(summary)
         if sizes is not None:
             sizes.pop(path, None)

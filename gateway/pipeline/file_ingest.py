@@ -79,10 +79,12 @@ class IngestSummary:
     dead_letter_stages: Counter[str] = field(default_factory=Counter)
     rule_findings: Counter[str] = field(default_factory=Counter)
 
-    @property
-    def balanced(self) -> bool:
-        """Records in = records that became events + dead letters (every record accounted for exactly once)."""
-        return self.records >= self.dead_letters
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain data (``dataclasses.asdict`` would rebuild the counters from their items)."""
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        for name in ("event_types", "dead_letter_stages", "rule_findings"):
+            out[name] = dict(out[name])
+        return out
 
 
 class FileIngestor:
