@@ -217,8 +217,8 @@ def xml_rss(bootstrap: str, gigabytes: float, tmp: Path) -> dict[str, float]:
     cfg = tmp / "rss.toml"
     cfg.write_text(
         f'[kafka]\nbootstrap_servers = "{bootstrap}"\n[topics]\ncanonical = "{s.topics.canonical}"\n'
-        f'dlq_prefix = "{s.topics.dlq_prefix}"\nraw_prefix = "{s.topics.raw_prefix}"\nprogress = "{s.topics.progress}"\n'
-        "batch_size = 5000\n".replace("batch_size = 5000\n", "")
+        f'dlq_prefix = "{s.topics.dlq_prefix}"\nraw_prefix = "{s.topics.raw_prefix}"\n'
+        f'progress = "{s.topics.progress}"\n'
     )
     t0 = time.perf_counter()
     done = subprocess.run(
@@ -296,6 +296,7 @@ def main() -> None:
 
 
 def print_table(results: dict[str, Any]) -> None:
+    nan = float("nan")
     head = (
         f"{'connector':10} {'rec/s':>8} {'target':>7} {'raw rec/s':>10} {'ratio':>6} {'no-rules':>9} "
         f"{'read':>6} {'transl':>7} {'valid':>6} {'encode':>7} {'val%':>5} {'p50ms':>7} {'p99ms':>7}"
@@ -309,7 +310,7 @@ def print_table(results: dict[str, Any]) -> None:
             f"{name:10} {r['ingest_rate']:8,.0f} {r['target_rate'] or 0:7,} {r['raw_producer_rate']:10,.0f} "
             f"{r['ratio_to_raw']:6.1%} {r['ingest_rate_without_rules']:9,.0f} {st['read_us']:6.1f} "
             f"{st['translate_us']:7.1f} {st['validate_us']:6.1f} {st['encode_us']:7.1f} "
-            f"{r['validation_share']:5.1%} {lat.get('p50_ms', float('nan')):7.0f} {lat.get('p99_ms', float('nan')):7.0f}"
+            f"{r['validation_share']:5.1%} {lat.get('p50_ms', nan):7.0f} {lat.get('p99_ms', nan):7.0f}"
         )
     if "xml_rss" in results:
         x = results["xml_rss"]
