@@ -10,6 +10,7 @@ accepted events of the canonical topic through :meth:`RuleStage.remember` at sta
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -39,12 +40,21 @@ class RuleStage:
         metrics: Findings counted by rule, severity and connector.
     """
 
-    def __init__(self, engine: ValidationEngine, *, clock: Clock = utc_now) -> None:
-        """Build the stage around an engine; ``clock`` supplies ``now`` once per record."""
+    def __init__(self, engine: ValidationEngine, *, clock: Clock = utc_now, max_cases: int = 200_000) -> None:
+        """Build the stage around an engine.
+
+        Args:
+            engine: The rule engine.
+            clock: Supplies ``now`` once per record.
+            max_cases: Case states kept; beyond it the least recently seen case is forgotten, so a long-running
+                service does not grow without bound. A forgotten case is judged as one without history, which the
+                state-dependent rules treat leniently (see docs/rules.md).
+        """
         self.engine = engine
         self.metrics = FindingCounter()
         self._clock = clock
-        self._states: dict[CaseKey, CaseState] = {}
+        self._max_cases = max_cases
+        self._states: OrderedDict[CaseKey, CaseState] = OrderedDict()
 
     @classmethod
     def from_config_file(cls, path: Path | None, *, clock: Clock = utc_now) -> RuleStage:
@@ -94,5 +104,9 @@ class RuleStage:
             checked.append(apply_warnings(event, found) if found or event.validation_warnings else event)
             pending[key] = fold(state, event)
         if not errors(findings):
-            self._states.update(pending)
+            for key, state in pending.items():
+                self._states[key] = state
+                self._states.move_to_end(key)
+            while len(self._states) > self._max_cases:
+                self._states.popitem(last=False)
         return Verdict(tuple(checked), tuple(f.to_avro() for f in findings))
