@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from importlib.resources import files
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
 from gateway.errors import MappingError
+from gateway.events import models as m
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +135,70 @@ class CodeList(Generic[E]):
             return self.to_national[member]
         except KeyError:
             raise ValueError(f"code list {self.name} has no code for {member}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class StandardCodes:
+    """The code lists of a national format, one per canonical enum it maps, each a ``codes.toml`` table.
+
+    Connectors subclass it to name their package (``from_package``); a table no field reads, a missing table or
+    a symbol the enum lacks is refused when the connector is built, not when a record meets it.
+    """
+
+    legal_ground: CodeList[m.LegalGround]
+    short_period_ground: CodeList[m.ShortPeriodGround]
+    warning_marker: CodeList[m.WarningMarker]
+    sex: CodeList[m.Sex]
+    travel_document_type: CodeList[m.TravelDocumentType]
+    extension_reason: CodeList[m.ExtensionReason]
+    decision_status: CodeList[m.DecisionStatus]
+    procedure_stage: CodeList[m.ProcedureStage]
+    assistance_type: CodeList[m.AssistanceType]
+    assistance_form: CodeList[m.AssistanceForm]
+    refusal_reason: CodeList[m.RefusalReason]
+    support_type: CodeList[m.SupportType]
+    reintegration_stage: CodeList[m.ReintegrationStage]
+    departure_evidence: CodeList[m.DepartureEvidence]
+    return_type: CodeList[m.ReturnType]
+    non_return_source: CodeList[m.NonReturnSource]
+    eurodac_category: CodeList[m.EurodacCategory]
+    security_ground: CodeList[m.SecurityGround]
+    member_state: CodeList[m.MemberState]
+
+    @classmethod
+    def from_tables(cls, tables: CodeTables) -> Self:
+        """Build every list from loaded code tables.
+
+        Raises:
+            ValueError: A table is missing, names an unknown symbol, or is read by no field.
+        """
+        extra = set(tables.tables) - {f.name for f in fields(cls)}
+        if extra:
+            raise ValueError(f"codes.toml has tables no field reads: {sorted(extra)}")
+        t = tables
+        return cls(
+            legal_ground=CodeList.build(t, "legal_ground", m.LegalGround),
+            short_period_ground=CodeList.build(t, "short_period_ground", m.ShortPeriodGround),
+            warning_marker=CodeList.build(t, "warning_marker", m.WarningMarker),
+            sex=CodeList.build(t, "sex", m.Sex),
+            travel_document_type=CodeList.build(t, "travel_document_type", m.TravelDocumentType),
+            extension_reason=CodeList.build(t, "extension_reason", m.ExtensionReason),
+            decision_status=CodeList.build(t, "decision_status", m.DecisionStatus),
+            procedure_stage=CodeList.build(t, "procedure_stage", m.ProcedureStage),
+            assistance_type=CodeList.build(t, "assistance_type", m.AssistanceType),
+            assistance_form=CodeList.build(t, "assistance_form", m.AssistanceForm),
+            refusal_reason=CodeList.build(t, "refusal_reason", m.RefusalReason),
+            support_type=CodeList.build(t, "support_type", m.SupportType),
+            reintegration_stage=CodeList.build(t, "reintegration_stage", m.ReintegrationStage),
+            departure_evidence=CodeList.build(t, "departure_evidence", m.DepartureEvidence),
+            return_type=CodeList.build(t, "return_type", m.ReturnType),
+            non_return_source=CodeList.build(t, "non_return_source", m.NonReturnSource),
+            eurodac_category=CodeList.build(t, "eurodac_category", m.EurodacCategory),
+            security_ground=CodeList.build(t, "security_ground", m.SecurityGround),
+            member_state=CodeList.build(t, "member_state", m.MemberState),
+        )
+
+    @classmethod
+    def from_package(cls, package: str) -> Self:
+        """The code lists shipped as ``codes.toml`` in a connector package."""
+        return cls.from_tables(CodeTables.from_package(package))

@@ -6,9 +6,9 @@ from enum import StrEnum
 from typing import Any
 
 import pytest
-from gw_connector_fr_jsonl.codelists import CodeList, Codes
+from gw_connector_fr_jsonl.codelists import Codes
 
-from gateway.connectors.codes import CodeTables
+from gateway.connectors.codes import CodeList, CodeTables
 from gateway.errors import MappingError
 from gateway.events import models as m
 

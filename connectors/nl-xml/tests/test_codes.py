@@ -6,9 +6,9 @@ from dataclasses import fields
 from enum import StrEnum
 
 import pytest
-from gw_connector_nl_xml.codelists import CodeList, Codes
+from gw_connector_nl_xml.codelists import Codes
 
-from gateway.connectors.codes import CodeTables
+from gateway.connectors.codes import CodeList, CodeTables
 from gateway.errors import MappingError
 from gateway.events import models as m
 
