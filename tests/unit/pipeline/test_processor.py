@@ -155,3 +155,14 @@ def test_dead_letter_headers_use_connect_names():
 )
 def test_spring_binary_headers_are_read(key, raw, expected):
     assert H.as_text([(key, raw)])[expected[0]] == expected[1]
+
+
+def test_rule_dead_letters_carry_rule_ids_and_legal_references_in_headers():
+    (record,) = _records("ENTRY_RECORDED")
+    dead = _processor(_RejectAll()).process(record).dead_letter
+    text = H.as_text(H.dead_letter_headers(dead, connector="toy", connector_class="x", correlation_id="c"))
+    assert text[H.STAGE] == "VALIDATE"
+    assert text[H.EXC_CLASS] == "gateway.errors.RuleViolationError"
+    assert text[H.RULE_IDS] == "VD-001"
+    assert text[H.LEGAL_REFS] == "Dir. 2008/115/EC Art. 7(1)"
+    assert "VD-001" in H.summary(text)
