@@ -14,6 +14,7 @@ to damage a record (``corrupt``), listing the kinds of damage in ``defect_kinds`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import random
 import uuid
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.errors import MappingError, ParseError, RecordError
 from gateway.events.models import EVENT_TYPE_OF, CaseEvent, MemberState, Payload, Source
+from gateway.events.trusted import trusted
 
 
 class ConnectorConfig(BaseModel):
@@ -217,16 +219,25 @@ def envelope(fact: Fact, ctx: MappingContext, *, event_id_seed: str) -> CaseEven
     if event_type is None:
         raise MappingError(f"{type(fact.payload).__name__} is not a canonical payload")
     digest = hashlib.sha256(event_id_seed.encode()).digest()
-    return CaseEvent.model_construct(
-        event_id=uuid.UUID(bytes=digest[:16], version=5),
-        event_type=event_type,
-        occurred_at=occurred,
-        recorded_at=ctx.recorded_at,
-        member_state=ctx.member_state,
-        source=Source.model_construct(connector=ctx.connector, version=ctx.version),
-        case_reference=fact.case_reference,
-        subject_key=ctx.pseudonymise(fact.person_ref),
-        correlation_id=ctx.correlation_id,
-        validation_warnings=(),
-        payload=fact.payload,
+    return trusted(
+        CaseEvent,
+        {
+            "event_id": uuid.UUID(bytes=digest[:16], version=5),
+            "event_type": event_type,
+            "occurred_at": occurred,
+            "recorded_at": ctx.recorded_at,
+            "member_state": ctx.member_state,
+            "source": _source(ctx.connector, ctx.version),
+            "case_reference": fact.case_reference,
+            "subject_key": ctx.pseudonymise(fact.person_ref),
+            "correlation_id": ctx.correlation_id,
+            "validation_warnings": (),
+            "payload": fact.payload,
+        },
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _source(connector: str, version: str) -> Source:
+    # Frozen, so one instance per connector version can be shared by all its events.
+    return trusted(Source, {"connector": connector, "version": version})
