@@ -29,6 +29,9 @@ def read_to_end(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) ->
             "enable.auto.commit": False,
             "enable.partition.eof": True,
             "isolation.level": "read_committed",
+            # At the end of a partition the broker would hold each fetch for up to this long (default 500 ms)
+            # waiting for new data, delaying the end-of-partition event that tells us we are done.
+            "fetch.wait.max.ms": 10,
         }
     )
     try:

@@ -52,9 +52,25 @@ class SchemaOnly:
         return Verdict(tuple(events))
 
 
+def stacktrace(exc: BaseException, limit: int = 4) -> str:
+    """A short traceback: the outermost ``limit`` frames and the exception.
+
+    Formatted by hand because ``traceback.format_exception`` on Python 3.11 parses each frame's source line to
+    place its ``^^^`` markers, which made a dead letter cost about half a millisecond.
+    """
+    frames = traceback.extract_tb(exc.__traceback__, limit=limit)
+    lines = ["Traceback (most recent call last):\n"]
+    for f in frames:
+        lines.append(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n')
+        if f.line:
+            lines.append(f"    {f.line}\n")
+    lines.extend(traceback.format_exception_only(exc))
+    return "".join(lines)
+
+
 def _dead_letter(record: RawRecord, stage: str, exc: BaseException, **extra: Any) -> DeadLetter:
     cls = type(exc)
-    trace = "".join(traceback.format_exception(exc, limit=4))
+    trace = stacktrace(exc)
     return DeadLetter(
         record=record,
         stage=stage,

@@ -166,3 +166,33 @@ def test_rule_dead_letters_carry_rule_ids_and_legal_references_in_headers():
     assert text[H.RULE_IDS] == "VD-001"
     assert text[H.LEGAL_REFS] == "Dir. 2008/115/EC Art. 7(1)"
     assert "VD-001" in H.summary(text)
+
+
+def test_dead_letter_stacktrace_names_frames_and_the_exception():
+    proc = _processor()
+    (record,) = _records("!broken")
+    dead = proc.process(record).dead_letter
+    assert dead is not None
+    trace = dead.stacktrace
+    assert trace.startswith("Traceback (most recent call last):\n")
+    assert 'toy.py", line ' in trace
+    assert "in parse" in trace
+    assert trace.rstrip().splitlines()[-1].startswith("gateway.errors.ParseError: ")
+    assert "^^^" not in trace  # no caret lines: placing them parses source, which cost more than the record
+
+
+def test_stacktrace_keeps_the_outermost_frames():
+    from gateway.pipeline.processor import stacktrace
+
+    def deep(n: int) -> None:
+        if n == 0:
+            raise ValueError("bottom")
+        deep(n - 1)
+
+    try:
+        deep(10)
+    except ValueError as exc:
+        trace = stacktrace(exc, limit=3)
+    assert trace.count('  File "') == 3
+    assert "in test_stacktrace_keeps_the_outermost_frames" in trace
+    assert trace.endswith("ValueError: bottom\n")
