@@ -82,6 +82,33 @@ def test_longs_are_zigzag_varints(value: int, expected: bytes) -> None:
     assert _long(value) == expected
 
 
+def _reference_long(n: int) -> bytes:
+    z = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while z > 0x7F:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.integers(min_value=-(2**22), max_value=2**22))
+def test_longs_match_the_textbook_encoding(n: int) -> None:
+    from gateway.codec.compiled_writer import _long
+
+    assert _long(n) == _reference_long(n)
+
+
+@pytest.mark.parametrize("bits", range(1, 64))
+def test_longs_at_every_length_boundary(bits: int) -> None:
+    from gateway.codec.compiled_writer import _long
+
+    for n in (2**bits - 1, 2**bits, -(2**bits), -(2**bits) + 1):
+        if -(2**63) <= n < 2**63:
+            assert _long(n) == _reference_long(n)
+
+
 def _breaks(event: m.CaseEvent, **update: Any) -> m.CaseEvent:
     return event.model_copy(update=update)  # model_copy does not validate: a model no validator would accept
 
