@@ -77,21 +77,23 @@ def _varint(z: int) -> bytes:
 _SMALL: tuple[bytes, ...] = tuple(_varint(n << 1) for n in range(_VARINT_CACHE))
 
 
+def _zigzag(n: int) -> bytes:
+    if 0 <= n < _VARINT_CACHE:
+        return _SMALL[n]
+    return _varint((n << 1) ^ (n >> 63))
+
+
 def _long(n: Any) -> bytes:
     # bool is an int subclass that fastavro would also write; the exact-type test keeps the fast path strict.
     if type(n) is not int or not _LONG_MIN <= n <= _LONG_MAX:
         raise InvalidDatumError(f"not an Avro long: {n!r}")
-    if 0 <= n < _VARINT_CACHE:
-        return _SMALL[n]
-    return _varint((n << 1) ^ (n >> 63))
+    return _zigzag(n)
 
 
 def _int(n: Any) -> bytes:
     if type(n) is not int or not _INT_MIN <= n <= _INT_MAX:
         raise InvalidDatumError(f"not an Avro int: {n!r}")
-    if 0 <= n < _VARINT_CACHE:
-        return _SMALL[n]
-    return _varint((n << 1) ^ (n >> 63))
+    return _zigzag(n)
 
 
 def _length(n: int) -> bytes:
