@@ -24,7 +24,6 @@ from gateway.validation.programmes import load_programmes
 from gateway.validation.state import CaseState, fold
 
 CaseKey = tuple[MemberState, str]
-_NEW_CASE = CaseState()
 Clock = Callable[[], dt.datetime]
 
 
@@ -91,19 +90,6 @@ class RuleStage:
         against the state its predecessors in the record would leave.
         """
         now = self._clock()
-        if len(events) == 1 and not events[0].validation_warnings:
-            # The common case, one fresh event, without the bookkeeping several events of a record need.
-            event = events[0]
-            key = (event.member_state, event.case_reference)
-            states = self._states
-            state = states.get(key, _NEW_CASE)
-            found = self.engine.validate(event, state, now)
-            if not found:
-                states[key] = fold(state, event)
-                states.move_to_end(key)
-                if len(states) > self._max_cases:
-                    states.popitem(last=False)
-                return Verdict((event,))
         pending: dict[CaseKey, CaseState] = {}
         checked: list[CaseEvent] = []
         findings: list[Finding] = []
