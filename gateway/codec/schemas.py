@@ -15,7 +15,17 @@ from fastavro.schema import load_schema
 
 NAMESPACE = "eu.returns.gateway.v1"
 ROOT_TYPE = f"{NAMESPACE}.CaseEvent"
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "avro"
+
+
+def _schema_root() -> Path:
+    # An installed wheel carries the schemas as package data (setup.py copies them to gateway/_schemas); a
+    # source checkout, editable installs included, reads them from the repository's schemas/ folder.
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_schemas"
+    return packaged if packaged.is_dir() else package.parent / "schemas"
+
+
+SCHEMA_DIR = _schema_root() / "avro"
 
 
 def read_named_types(schema_dir: Path = SCHEMA_DIR) -> dict[str, dict[str, Any]]:
