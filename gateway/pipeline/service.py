@@ -19,7 +19,7 @@ from typing import Any, cast
 from confluent_kafka import Message
 
 from gateway.config import GatewaySettings
-from gateway.connectors.base import Connector
+from gateway.connectors.base import Connector, RawRecord
 from gateway.dlq.headers import REPLAYED_FROM, KafkaOrigin, dead_letter_headers
 from gateway.errors import FatalError, TransientError
 from gateway.kafka.producer import OutboundMessage
@@ -57,17 +57,21 @@ def transform_for(connector: Connector[Any], processor: RecordProcessor, setting
     tolerance = connector.config.errors_tolerance
 
     def transform(batch: Sequence[Message]) -> list[OutboundMessage]:
-        out: list[OutboundMessage] = []
+        records: list[RawRecord] = []
+        correlations: list[str | None] = []
+        origins: list[tuple[KafkaOrigin, list[tuple[str, bytes]]]] = []
         for msg in batch:
             topic, partition, offset = msg.topic() or "", msg.partition() or 0, msg.offset() or 0
             raw_headers = cast(list[tuple[str, bytes | str | None]], msg.headers() or [])
             original = [(k, v if isinstance(v, bytes) else v.encode()) for k, v in raw_headers if v is not None]
             replayed = next((v.decode() for k, v in original if k == REPLAYED_FROM), None)
-            correlation = f"replay:{replayed}" if replayed else None
-            record = connector.from_message(
-                msg.value() or b"", topic, f"{topic}/{partition}/{offset}", offset, dict(original)
-            )
-            outcome = processor.process(record, correlation_id=correlation)
+            correlations.append(f"replay:{replayed}" if replayed else None)
+            origins.append((KafkaOrigin(topic, partition, offset), original))
+            position = f"{topic}/{partition}/{offset}"
+            records.append(connector.from_message(msg.value() or b"", topic, position, offset, dict(original)))
+        out: list[OutboundMessage] = []
+        outcomes = processor.process_batch(records, correlations)
+        for msg, outcome, correlation, (origin, original) in zip(batch, outcomes, correlations, origins, strict=True):
             dead = outcome.dead_letter
             if dead is None:
                 out.extend(
@@ -82,7 +86,7 @@ def transform_for(connector: Connector[Any], processor: RecordProcessor, setting
                 connector=connector.name,
                 connector_class=connector_class,
                 correlation_id=correlation or processor.context.correlation_id,
-                origin=KafkaOrigin(topic, partition, offset),
+                origin=origin,
                 original=original,
             )
             out.append(OutboundMessage(dlq, msg.key(), msg.value(), tuple(headers)))
