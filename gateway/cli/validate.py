@@ -39,7 +39,7 @@ def validate(
         processor = build_processor(connector, settings, correlation_id=f"validate:{path.name}", now=now)
         report = DryRunReport(source=str(path), connector=name)
         with path.open("rb") as stream:
-            report.add_all(processor.process(r) for r in connector.read(stream, str(path)))
+            report.add_all(processor.process_stream(connector.read(stream, str(path))))
         reports.append(report)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], indent=1, default=str))

@@ -13,7 +13,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,6 @@ from gateway.pipeline.progress import Progress, file_identity, progress_message,
 from gateway.pipeline.wiring import build_processor
 
 EVENT_TYPE_HEADER = "gw.event.type"
-# Records handed to the processor at a time (``RecordProcessor.process_batch``): enough to keep each stage in the
-# CPU caches, few enough that the records and their events are a few hundred kilobytes.
-PROCESS_CHUNK = 256
 
 
 class IngestStoppedError(FatalError):
@@ -180,17 +176,16 @@ class _Run:
         connector = self.ingestor.connector
         with path.open("rb") as stream:
             pending = (record for record in connector.read(stream, str(path)) if record.index >= skip)
-            while chunk := list(islice(pending, PROCESS_CHUNK)):
-                for outcome in self.processor.process_batch(chunk):
-                    # With tolerance none, outcomes after the first dead letter were computed but are never sent.
-                    if outcome.dead_letter is not None and self.tolerance == "none":
-                        self.commit(complete=False)
-                        raise IngestStoppedError(outcome.dead_letter)
-                    self.add(outcome)
-                    if self.in_batch >= self.ingestor.settings.batch_size or (
-                        time.monotonic() - self.opened >= self.ingestor.batch_seconds
-                    ):
-                        self.commit(complete=False)
+            for outcome in self.processor.process_stream(pending):
+                # With tolerance none, outcomes after the first dead letter were computed but are never sent.
+                if outcome.dead_letter is not None and self.tolerance == "none":
+                    self.commit(complete=False)
+                    raise IngestStoppedError(outcome.dead_letter)
+                self.add(outcome)
+                if self.in_batch >= self.ingestor.settings.batch_size or (
+                    time.monotonic() - self.opened >= self.ingestor.batch_seconds
+                ):
+                    self.commit(complete=False)
         self.commit(complete=True)
 
     def add(self, outcome: Outcome) -> None:

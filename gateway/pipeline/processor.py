@@ -7,8 +7,9 @@ testable without a broker. The framework owns this sequence; connectors only sup
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from typing import Any, Protocol
 
 from gateway.codec.codec import EventCodec
@@ -16,6 +17,10 @@ from gateway.connectors.base import Connector, MappingContext, RawRecord
 from gateway.errors import RecordError
 from gateway.events.models import CaseEvent, Severity, ValidationFinding
 from gateway.pipeline.outcome import DeadLetter, EncodedEvent, Outcome
+
+# Records a stream is processed in at a time: enough to keep each stage's code and data in the CPU caches, few
+# enough that the records and their events are a few hundred kilobytes.
+BATCH_RECORDS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +149,15 @@ class RecordProcessor:
             t if isinstance(t, Outcome) else self._validate(r, t) for r, t in zip(records, translated, strict=True)
         ]
         return [c if isinstance(c, Outcome) else self._encode(r, c) for r, c in zip(records, checked, strict=True)]
+
+    def process_stream(self, records: Iterable[RawRecord], batch: int = BATCH_RECORDS) -> Iterator[Outcome]:
+        """Outcomes of a stream of records, in order, computed ``batch`` records at a time (``process_batch``).
+
+        Lazy: a caller that stops early (a record it must not pass) leaves the rest of the stream unread.
+        """
+        pending = iter(records)
+        while chunk := list(islice(pending, batch)):
+            yield from self.process_batch(chunk)
 
     def _translate(self, record: RawRecord, context: MappingContext) -> list[CaseEvent] | Outcome:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -105,3 +105,21 @@ def test_reference_connectors_with_rules_give_the_same_outcomes(name: str, size:
     assert got == expected
     assert sum(1 for o in got if o.dead_letter) >= 50
     assert sum(len(o.events) for o in got) >= 150
+
+
+def test_stream_is_batched_lazily_and_keeps_the_outcomes() -> None:
+    records = _toy_records()
+    read: list[int] = []
+
+    def reader() -> Iterator[RawRecord]:
+        for r in records:
+            read.append(r.index)
+            yield r
+
+    stream = _toy(_EveryThirdRejected()).process_stream(reader(), batch=5)
+    first = next(stream)
+    assert len(read) == 5  # one batch read, not the whole stream
+    rest = list(stream)
+    one = _toy(_EveryThirdRejected())
+    assert [first, *rest] == [one.process(r) for r in records]
+    assert len(read) == len(records)
