@@ -6,6 +6,7 @@ testable without a broker. The framework owns this sequence; connectors only sup
 
 from __future__ import annotations
 
+import linecache
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -58,17 +59,21 @@ class SchemaOnly:
 
 
 def stacktrace(exc: BaseException, limit: int = 4) -> str:
-    """A short traceback: the outermost ``limit`` frames and the exception.
+    """A short traceback: the outermost ``limit`` frames and the exception, in ``traceback``'s format.
 
-    Formatted by hand because ``traceback.format_exception`` on Python 3.11 parses each frame's source line to
-    place its ``^^^`` markers, which made a dead letter cost about half a millisecond.
+    Formatted by hand from the traceback's frames: ``traceback.format_exception`` on Python 3.11 parses each
+    frame's source line to place its ``^^^`` markers, and even ``traceback.extract_tb`` computes column positions
+    and stats every source file, together about 120 µs a dead letter against 15 µs here.
     """
-    frames = traceback.extract_tb(exc.__traceback__, limit=limit)
     lines = ["Traceback (most recent call last):\n"]
-    for f in frames:
-        lines.append(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n')
-        if f.line:
-            lines.append(f"    {f.line}\n")
+    tb = exc.__traceback__
+    while tb is not None and limit > 0:
+        code = tb.tb_frame.f_code
+        lines.append(f'  File "{code.co_filename}", line {tb.tb_lineno}, in {code.co_name}\n')
+        source = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+        if source:
+            lines.append(f"    {source}\n")
+        tb, limit = tb.tb_next, limit - 1
     lines.extend(traceback.format_exception_only(exc))
     return "".join(lines)
 

@@ -196,3 +196,23 @@ def test_stacktrace_keeps_the_outermost_frames():
     assert trace.count('  File "') == 3
     assert "in test_stacktrace_keeps_the_outermost_frames" in trace
     assert trace.endswith("ValueError: bottom\n")
+
+
+def test_stacktrace_reads_like_the_standard_library_without_carets():
+    import traceback
+
+    from gateway.pipeline.processor import stacktrace
+
+    def inner() -> None:
+        values = {"a": 1}
+        print(values["b"])
+
+    try:
+        inner()
+    except KeyError as exc:
+        trace = stacktrace(exc, limit=10)
+        standard = traceback.format_exception(exc)
+    # The standard library's text, less its marker lines (``~~~^^^``: only they need source parsing).
+    lines = "".join(standard).splitlines(keepends=True)
+    assert trace == "".join(line for line in lines if not set(line.strip()) <= {"^", "~"})
+    assert "in inner" in trace
