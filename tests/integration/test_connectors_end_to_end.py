@@ -4,20 +4,19 @@ correct headers; records in = events out + dead letters. Rules run with their de
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from gateway.codec.codec import EventCodec
-from gateway.config import GatewaySettings, TopicNames
+from gateway.config import GatewaySettings
 from gateway.connectors import discovery
 from gateway.dlq import headers as H
 from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor
 from gateway.samples.generate import generate_file, sample_records
-from tests.integration.support.topics import read_all
+from tests.integration.support.topics import fresh_topics, read_all
 
 pytestmark = pytest.mark.integration
 
@@ -26,13 +25,7 @@ STATES = {"de-csv": "DE", "fr-jsonl": "FR", "nl-xml": "NL"}
 
 @pytest.mark.parametrize("name", sorted(STATES))
 def test_export_lands_exactly(name: str, kafka_bootstrap: str, tmp_path: Path):
-    run = uuid.uuid4().hex[:8]
-    topics = TopicNames(
-        canonical=f"e2e-{run}.events",
-        dlq_prefix=f"e2e-{run}.dlq.",
-        raw_prefix=f"e2e-{run}.raw.",
-        progress=f"e2e-{run}.progress",
-    )
+    topics = fresh_topics("e2e")
     settings = GatewaySettings(kafka={"bootstrap_servers": kafka_bootstrap}, topics=topics, batch_size=300)
     provision(settings, [name])
     cls = discovery.load(name)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
 
 from gateway.codec.codec import EventCodec
-from gateway.config import GatewaySettings, TopicNames
+from gateway.config import GatewaySettings
 from gateway.connectors.base import ConnectorConfig
 from gateway.dlq import headers as H
 from gateway.dlq import tools
@@ -17,21 +16,14 @@ from gateway.events.models import EventType, MemberState
 from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor
 from gateway.pipeline.service import ServiceOptions, run_service
-from tests.integration.support.topics import read_all
+from tests.integration.support.topics import fresh_topics, read_all
 from tests.unit.pipeline.toy import FixedToyConnector, ToyConnector
 
 pytestmark = pytest.mark.integration
 
 
 def test_replay_after_a_fix_is_traceable(kafka_bootstrap: str, tmp_path: Path):
-    run = uuid.uuid4().hex[:8]
-    topics = TopicNames(
-        canonical=f"rp-{run}.events",
-        dlq_prefix=f"rp-{run}.dlq.",
-        raw_prefix=f"rp-{run}.raw.",
-        progress=f"rp-{run}.progress",
-        partitions=2,
-    )
+    topics = fresh_topics("rp", partitions=2)
     settings = GatewaySettings(kafka={"bootstrap_servers": kafka_bootstrap}, topics=topics, rules_enabled=False)
     provision(settings, ["toy"])
     export = tmp_path / "export.txt"
@@ -49,7 +41,10 @@ def test_replay_after_a_fix_is_traceable(kafka_bootstrap: str, tmp_path: Path):
 
     stop = threading.Event()
     stats = run_service(
-        FixedToyConnector(config), settings, ServiceOptions(instance=f"rp-{run}", idle_exit_s=4.0), stop
+        FixedToyConnector(config),
+        settings,
+        ServiceOptions(instance=topics.canonical.removesuffix(".events"), idle_exit_s=4.0),
+        stop,
     )
     assert stats.records_in == 2
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 
-from gateway.config import GatewaySettings, TopicNames
+from gateway.config import GatewaySettings
 from gateway.connectors.base import ConnectorConfig
 from gateway.events.models import MemberState
 from gateway.ops.provision import provision
 from gateway.pipeline.dropdir import process_once
 from gateway.pipeline.file_ingest import FileIngestor
-from tests.integration.support.topics import read_all
+from tests.integration.support.topics import fresh_topics, read_all
 from tests.unit.pipeline.toy import ToyConnector
 
 pytestmark = pytest.mark.integration
@@ -22,13 +21,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(kafka_bootstrap: str) -> GatewaySettings:
-    run = uuid.uuid4().hex[:8]
-    topics = TopicNames(
-        canonical=f"dd-{run}.events",
-        dlq_prefix=f"dd-{run}.dlq.",
-        raw_prefix=f"dd-{run}.raw.",
-        progress=f"dd-{run}.progress",
-    )
+    topics = fresh_topics("dd")
     s = GatewaySettings(kafka={"bootstrap_servers": kafka_bootstrap}, topics=topics, rules_enabled=False)
     provision(s, ["toy"])
     return s

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from gateway.codec.codec import EventCodec
-from gateway.config import GatewaySettings, TopicNames
+from gateway.config import GatewaySettings
 from gateway.connectors.base import ConnectorConfig
 from gateway.dlq import headers as H
 from gateway.events.models import EventType, MemberState
 from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor, IngestStoppedError
-from tests.integration.support.topics import read_all
+from tests.integration.support.topics import fresh_topics, read_all
 from tests.unit.pipeline.toy import ToyConnector
 
 pytestmark = pytest.mark.integration
@@ -24,14 +24,7 @@ TYPES = [str(t) for t in EventType if t != EventType.UNKNOWN]
 
 @pytest.fixture
 def settings(kafka_bootstrap: str) -> GatewaySettings:
-    run = uuid.uuid4().hex[:8]
-    topics = TopicNames(
-        canonical=f"it-{run}-events",
-        dlq_prefix=f"it-{run}-dlq.",
-        raw_prefix=f"it-{run}-raw.",
-        progress=f"it-{run}-progress",
-        partitions=2,
-    )
+    topics = fresh_topics("it", partitions=2)
     # The toy's events are unrelated facts; rules are tested elsewhere, transport and counting here.
     s = GatewaySettings(kafka={"bootstrap_servers": kafka_bootstrap}, topics=topics, batch_size=7, rules_enabled=False)
     provision(s, ["toy"])

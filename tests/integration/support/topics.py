@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+
+from gateway.config import TopicNames
 
 
 def read_all(bootstrap: str, topic: str, *, timeout: float = 30.0, committed_only: bool = True) -> list[Message]:
@@ -38,3 +41,15 @@ def read_all(bootstrap: str, topic: str, *, timeout: float = 30.0, committed_onl
         return out
     finally:
         consumer.close()
+
+
+def fresh_topics(prefix: str, **options: Any) -> TopicNames:
+    """Topic names no earlier test run used, so tests sharing a broker never read each other's messages."""
+    run = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return TopicNames(
+        canonical=f"{run}.events",
+        dlq_prefix=f"{run}.dlq.",
+        raw_prefix=f"{run}.raw.",
+        progress=f"{run}.progress",
+        **options,
+    )
