@@ -50,6 +50,9 @@ class EventCodec:
     (``gateway.codec.compiled_writer``); whatever that writer declines goes through fastavro, which writes the
     same bytes or says why the event does not fit.
 
+    Build one and keep it: construction parses every released schema and compiles the writer, about 12 ms, which
+    is more than a thousand encodings or decodings.
+
     Args:
         store: Writer schemas by fingerprint; defaults to the current canonical schema.
         registry: Confluent framing; when given, ``encode`` uses it.

@@ -45,7 +45,8 @@ def test_export_lands_exactly(name: str, kafka_bootstrap: str, tmp_path: Path):
             expected[(fact.case_reference, type(fact.payload).__name__, fact.occurred_at)] += 1
         if record.defect:
             defective[index] = record.data
-    events = [EventCodec().decode(m.value()) for m in read_all(kafka_bootstrap, topics.canonical)]
+    codec = EventCodec()
+    events = [codec.decode(m.value()) for m in read_all(kafka_bootstrap, topics.canonical)]
     got = Counter((e.case_reference, type(e.payload).__name__, e.occurred_at) for e in events)
     assert got == expected
     assert len({e.event_id for e in events}) == len(events)

@@ -48,7 +48,8 @@ def test_replay_after_a_fix_is_traceable(kafka_bootstrap: str, tmp_path: Path):
     )
     assert stats.records_in == 2
 
-    events = [EventCodec().decode(m.value()) for m in read_all(kafka_bootstrap, topics.canonical)]
+    codec = EventCodec()
+    events = [codec.decode(m.value()) for m in read_all(kafka_bootstrap, topics.canonical)]
     replayed = [e for e in events if e.correlation_id.startswith("replay:")]
     assert {e.correlation_id for e in replayed} == {f"replay:{rec.ref}" for rec in picked}
     assert all(e.event_type == EventType.ENTRY_RECORDED for e in replayed)

@@ -38,7 +38,8 @@ def test_every_record_yields_events_or_one_dead_letter():
     assert all(len(o.events) == 1 and o.dead_letter is None for o in good)
     assert [o.dead_letter.stage for o in bad] == ["parse", "map"]
     assert all(not o.events for o in bad)
-    decoded = [EventCodec().decode(o.events[0].value) for o in good]
+    codec = EventCodec()
+    decoded = [codec.decode(o.events[0].value) for o in good]
     assert {str(e.event_type) for e in decoded} == set(lines[:13])
 
 
