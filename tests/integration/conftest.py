@@ -7,11 +7,17 @@ project's local broker from Maven Central jars (``gateway.ops.local_kafka``), st
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
+
+from tests.integration.support.processes import SpawnGateway
 
 
 def _docker_available() -> bool:
@@ -67,6 +73,33 @@ def new_topic(admin: AdminClient) -> Callable[..., str]:
         return name
 
     return make
+
+
+@pytest.fixture
+def start() -> Iterator[SpawnGateway]:
+    """Starts ``gateway`` CLI processes (arguments, log file), each in a session of its own.
+
+    Any still running when the test ends is killed: a process left behind by a failed test would otherwise keep its
+    instance id and fence the next test's process of the same id.
+    """
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+        with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway.cli.main", *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        procs.append(proc)
+        return proc
+
+    yield spawn
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,12 +23,12 @@ from gateway.connectors import discovery
 from gateway.ops.local_kafka import LocalKafka
 from gateway.ops.provision import provision
 from gateway.samples.generate import generate_file, sample_records
+from tests.integration.support.processes import SpawnGateway
 from tests.integration.support.topics import read_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CONNECTOR = "de-csv"
-GATEWAY = [sys.executable, "-m", "gateway.cli.main"]
 
 
 def _config(tmp_path: Path, bootstrap: str) -> tuple[Path, GatewaySettings]:
@@ -86,12 +84,7 @@ def _assert_exactly_once(bootstrap: str, settings: GatewaySettings, events: int,
     assert set(values) == defective
 
 
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([*GATEWAY, *args], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def test_kill_9_of_gateway_run_at_random_points(kafka_bootstrap: str, tmp_path: Path):
+def test_kill_9_of_gateway_run_at_random_points(kafka_bootstrap: str, tmp_path: Path, start: SpawnGateway):
     config, settings = _config(tmp_path, kafka_bootstrap)
     provision(settings, [CONNECTOR])
     events, defective = _feed_raw_topic(settings, 6000, seed=11)
@@ -99,16 +92,16 @@ def test_kill_9_of_gateway_run_at_random_points(kafka_bootstrap: str, tmp_path: 
     rng = random.Random(7)
     log = tmp_path / "run.log"
     for _ in range(4):
-        proc = _start(args, log)
+        proc = start(args, log)
         time.sleep(rng.uniform(2.5, 6.0))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-    final = _start(args, log)
+    final = start(args, log)
     assert final.wait(240) == 0, log.read_text()[-3000:]
     _assert_exactly_once(kafka_bootstrap, settings, events, defective)
 
 
-def test_kill_9_of_gateway_ingest_then_rerun(kafka_bootstrap: str, tmp_path: Path):
+def test_kill_9_of_gateway_ingest_then_rerun(kafka_bootstrap: str, tmp_path: Path, start: SpawnGateway):
     config, settings = _config(tmp_path, kafka_bootstrap)
     provision(settings, [CONNECTOR])
     export = tmp_path / "export.csv"
@@ -118,11 +111,11 @@ def test_kill_9_of_gateway_ingest_then_rerun(kafka_bootstrap: str, tmp_path: Pat
     log = tmp_path / "ingest.log"
     rng = random.Random(3)
     for _ in range(3):
-        proc = _start(["ingest", "-c", CONNECTOR, "--config", str(config), str(export)], log)
+        proc = start(["ingest", "-c", CONNECTOR, "--config", str(config), str(export)], log)
         time.sleep(rng.uniform(2.5, 5.0))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-    final = _start(["ingest", "-c", CONNECTOR, "--config", str(config), str(export)], log)
+    final = start(["ingest", "-c", CONNECTOR, "--config", str(config), str(export)], log)
     assert final.wait(240) == 0, log.read_text()[-3000:]
     _assert_exactly_once(kafka_bootstrap, settings, manifest.events, defective)
 
@@ -136,12 +129,12 @@ def own_broker() -> Iterator[LocalKafka]:
     broker.stop()
 
 
-def test_broker_stopped_and_restarted_mid_ingest(own_broker: LocalKafka, tmp_path: Path):
+def test_broker_stopped_and_restarted_mid_ingest(own_broker: LocalKafka, tmp_path: Path, start: SpawnGateway):
     config, settings = _config(tmp_path, own_broker.bootstrap)
     provision(settings, [CONNECTOR])
     events, defective = _feed_raw_topic(settings, 6000, seed=5)
     log = tmp_path / "run.log"
-    proc = _start(["run", "-c", CONNECTOR, "--config", str(config), "--instance", "outage", "--idle-exit", "15"], log)
+    proc = start(["run", "-c", CONNECTOR, "--config", str(config), "--instance", "outage", "--idle-exit", "15"], log)
     time.sleep(4.0)
     own_broker.stop()
     time.sleep(5.0)
