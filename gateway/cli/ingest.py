@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -135,8 +136,18 @@ def watch(name: str, config_path: Path | None, bootstrap: str | None, poll: floa
     "--instance", envvar="GATEWAY_INSTANCE", help="Stable instance name (transactional id); default host name."
 )
 @click.option("--idle-exit", type=float, help="Exit after this many seconds without input.")
+@click.option(
+    "--group",
+    envvar="GATEWAY_GROUP",
+    help="Consumer group of the processes sharing the raw topic; default gateway-<connector>.",
+)
 def run(
-    name: str, config_path: Path | None, bootstrap: str | None, instance: str | None, idle_exit: float | None
+    name: str,
+    config_path: Path | None,
+    bootstrap: str | None,
+    instance: str | None,
+    idle_exit: float | None,
+    group: str | None,
 ) -> None:
     """Service mode: the connector's raw topic → canonical topic + dead letters, exactly once, until stopped."""
     from gateway.pipeline.service import ServiceOptions, run_service
@@ -145,7 +156,9 @@ def run(
     settings = _settings(config_path, bootstrap)
     connector = make_connector(name, settings=settings)
     provision(settings, [name])
-    options = ServiceOptions(idle_exit_s=idle_exit) if instance is None else ServiceOptions(instance, idle_exit)
+    options = ServiceOptions(idle_exit_s=idle_exit, group_id=group)
+    if instance is not None:
+        options = replace(options, instance=instance)
     try:
         stats = run_service(connector, settings, options, _stop_on_signals())
     except FatalError as exc:

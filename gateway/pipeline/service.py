@@ -42,12 +42,15 @@ class ServiceOptions:
         idle_exit_s: Stop after this long without input (batch jobs and tests); None runs until stopped.
         outage_deadline_s: Longest broker outage to wait out before giving up.
         batch_records: Most records per transaction.
+        group_id: Consumer group of the processes that share the raw topic; None: ``gateway-<connector>``. Two
+            deployments on one cluster need groups of their own, or they take each other's partitions.
     """
 
     instance: str = socket.gethostname()
     idle_exit_s: float | None = None
     outage_deadline_s: float = 600.0
     batch_records: int = 500
+    group_id: str | None = None
 
 
 def transform_for(connector: Connector[Any], processor: RecordProcessor, settings: GatewaySettings) -> Any:
@@ -105,9 +108,8 @@ def run_service(
     stop = stop or threading.Event()
     processor = build_processor(connector, settings, correlation_id=f"run:{options.instance}:{uuid.uuid4().hex[:8]}")
     transform = transform_for(connector, processor, settings)
-    consumer = ConsumerSettings(
-        group_id=f"gateway-{connector.name}", group_instance_id=f"gateway-{connector.name}-{options.instance}"
-    )
+    group = options.group_id or f"gateway-{connector.name}"
+    consumer = ConsumerSettings(group_id=group, group_instance_id=f"{group}-{options.instance}")
     txn = TransactionSettings(transactional_id=f"gateway-run-{connector.name}-{options.instance}")
     outage = retrying(RetrySettings(max_attempts=10_000, deadline_s=options.outage_deadline_s, max_delay_s=5.0))
     total = ProcessorStats()
