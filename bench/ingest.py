@@ -16,7 +16,9 @@ Measured, per connector:
   without Kafka; the validation share is validate / (read + translate + validate + encode + produce); encode is
   also measured through fastavro alone (``fastavro``), the path the compiled writer replaced;
 - latency: p50 / p99 from a raw record's produce to its event's commit, service mode at a steady rate;
-- peak RSS: of a subprocess ingesting a large XML export (``--xml-gb``).
+- peak RSS: of a subprocess ingesting a large XML export (``--xml-gb``);
+- service mode: records/s of one and of two `gateway run` processes sharing a raw topic keyed by case, read off
+  the group's committed offsets: what adding a process gives on this machine.
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import (
+    Consumer,
+    ConsumerGroupState,
+    ConsumerGroupTopicPartitions,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -218,6 +228,85 @@ def latency(bootstrap: str, name: str, rate: int, seconds: float) -> dict[str, f
     }
 
 
+def service_rate(bootstrap: str, name: str, count: int, processes: int, tmp: Path) -> dict[str, float]:
+    """Records/s of ``processes`` `gateway run` processes sharing one raw topic of 4 partitions, keyed by case.
+
+    The processes start first; the records are produced once every process holds partitions; the rate is read off
+    the group's committed offsets (which advance only when a transaction commits), from the first commit seen to
+    the last record's, so neither start-up nor the idle wait before exit counts.
+    """
+    run = f"bench-so-{uuid.uuid4().hex[:6]}"
+    partitions = 4
+    cfg = tmp / f"{run}.toml"
+    state = {"de-csv": "DE", "fr-jsonl": "FR", "nl-xml": "NL"}.get(name, "NL")
+    cfg.write_text(
+        f'[kafka]\nbootstrap_servers = "{bootstrap}"\n[topics]\ncanonical = "{run}.events"\n'
+        f'dlq_prefix = "{run}.dlq."\nraw_prefix = "{run}.raw."\nprogress = "{run}.progress"\n'
+        f'partitions = {partitions}\n[connectors.{name}]\nmember_state = "{state}"\n'
+    )
+    settings = GatewaySettings.load(cfg)
+    provision(settings, [name])
+    # Rendered before the processes start: rendering is slower than they are, and would set the pace.
+    messages, key = [], b""
+    for _, record in sample_records(connector(name), count=count, seed=1, defect_share=0.02):
+        key = record.facts[0].case_reference.encode() if record.facts else key  # a case stays in one partition
+        messages.append((key, record.data))
+    # A group of its own: processes of an earlier measurement stay members of a shared group until their sessions
+    # expire, and every rebalance would wait for them.
+    raw, group = settings.topics.raw(name), f"gateway-{run}"
+    command = [sys.executable, "-m", "gateway.cli.main", "run", "-c", name, "--config", str(cfg), "--idle-exit", "5"]
+    command += ["--group", group]
+    procs = []
+    for i in range(processes):
+        with (tmp / f"{run}-{i}.log").open("wb") as log:  # the child keeps its own descriptor
+            procs.append(subprocess.Popen([*command, "--instance", f"{run}-{i}"], stdout=log, stderr=log))
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.monotonic() + 120
+    while _members_holding(admin, group, raw) < processes:
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            raise RuntimeError(f"{processes} processes never all held partitions of {raw}")
+        time.sleep(0.2)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    for key, value in messages:
+        while True:
+            try:
+                producer.produce(raw, value, key=key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    producer.flush(60)
+    wanted = [ConsumerGroupTopicPartitions(group, [TopicPartition(raw, p) for p in range(partitions)])]
+    first: tuple[float, int] | None = None
+    done, now = 0, time.monotonic()
+    while done < count and now < deadline + 600:
+        offsets = admin.list_consumer_group_offsets(wanted)[group].result(timeout=10).topic_partitions
+        done, now = sum(max(tp.offset, 0) for tp in offsets), time.monotonic()
+        if first is None and done > 0:
+            first = (now, done)
+        time.sleep(0.05)
+    for p in procs:
+        if p.wait(120) != 0:
+            raise RuntimeError(f"gateway run failed; see {tmp}")
+    if first is None or done < count:
+        raise RuntimeError(f"{raw}: {done} of {count} records committed")
+    return {"processes": processes, "records_per_s": (count - first[1]) / (now - first[0])}
+
+
+def _members_holding(admin: AdminClient, group: str, topic: str) -> int:
+    try:
+        description = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    except KafkaException:
+        return 0  # the coordinator is loading or the group does not exist yet
+    if description.state != ConsumerGroupState.STABLE:  # while it rebalances, the assignments shown are the old ones
+        return 0
+    return sum(
+        1
+        for m in description.members
+        if m.assignment and any(tp.topic == topic for tp in m.assignment.topic_partitions)
+    )
+
+
 # Runs the CLI and prints the process's own peak RSS at exit. Not getrusage(RUSAGE_CHILDREN): Linux carries a
 # child's peak from before exec into it, and a child forked from this (large) process starts with its pages.
 _REPORT_PEAK_RSS = """
@@ -283,6 +372,7 @@ def main() -> None:
     ap.add_argument("--latency-rate", type=int, default=2000)
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-rss", action="store_true")
+    ap.add_argument("--skip-scale-out", action="store_true", help="skip service mode with 1 and 2 processes")
     args = ap.parse_args()
     bootstrap = args.bootstrap or LocalKafka().start()
     names = args.connectors or [i.name for i in discovery.describe() if i.error is None]
@@ -322,6 +412,8 @@ def main() -> None:
             }
             if not args.skip_latency:
                 row["latency"] = latency(bootstrap, name, args.latency_rate, 10.0)
+            if not args.skip_scale_out:
+                row["service"] = [service_rate(bootstrap, name, args.records, n, tmp) for n in (1, 2)]
             results["connectors"][name] = row
         if not args.skip_rss and "nl-xml" in names:
             results["xml_rss"] = xml_rss(bootstrap, args.xml_gb, tmp)
@@ -348,6 +440,13 @@ def print_table(results: dict[str, Any]) -> None:
             f"{st['encode_fastavro_us']:8.1f} "
             f"{r['validation_share']:5.1%} {lat.get('p50_ms', nan):7.0f} {lat.get('p99_ms', nan):7.0f}"
         )
+    scaled = {name: r["service"] for name, r in results["connectors"].items() if "service" in r}
+    if scaled:
+        print("\nService mode (`gateway run`, raw topic of 4 partitions keyed by case), records/s:")
+        print(f"{'connector':10} {'1 process':>10} {'2 processes':>12} {'speed-up':>9}")
+        for name, (one, two) in scaled.items():
+            a, b = one["records_per_s"], two["records_per_s"]
+            print(f"{name:10} {a:10,.0f} {b:12,.0f} {b / a:8.2f}x")
     if "xml_rss" in results:
         x = results["xml_rss"]
         print(
