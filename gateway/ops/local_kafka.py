@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,18 @@ def _alive(pid: int) -> bool:
         return " Z " not in Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1][:4]
     except OSError:
         return True
+
+
+def new_cluster_id(random: Callable[[], uuid.UUID] = uuid.uuid4) -> str:
+    """A KRaft cluster id: a random UUID in URL-safe base64, as Kafka's ``Uuid.randomUuid`` makes it.
+
+    Like Kafka's, it never starts with ``-``: the storage tool would read ``-t -abc…`` as an option and fail, one
+    start in 64.
+    """
+    while True:
+        text = base64.urlsafe_b64encode(random().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 class BrokerError(RuntimeError):
@@ -179,7 +192,7 @@ class LocalKafka:
         self.home.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
         if not (self.home / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             fmt = subprocess.run(
                 self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
                 capture_output=True,
