@@ -72,10 +72,14 @@ def settings_for(bootstrap: str, tag: str, *, rules: bool = True) -> GatewaySett
     return GatewaySettings(kafka={"bootstrap_servers": bootstrap}, topics=topics, batch_size=5000, rules_enabled=rules)
 
 
+def member_state(name: str) -> str:
+    """The Member State whose export a connector's samples imitate."""
+    return {"de-csv": "DE", "fr-jsonl": "FR", "nl-xml": "NL"}.get(name, "NL")
+
+
 def connector(name: str) -> Any:
     cls = discovery.load(name)
-    state = {"de-csv": "DE", "fr-jsonl": "FR", "nl-xml": "NL"}.get(name, "NL")
-    return cls(cls.config_model.model_validate({"member_state": state}))
+    return cls(cls.config_model.model_validate({"member_state": member_state(name)}))
 
 
 def stage_costs(name: str, path: Path, rules: bool) -> dict[str, float]:
@@ -238,11 +242,10 @@ def service_rate(bootstrap: str, name: str, count: int, processes: int, tmp: Pat
     run = f"bench-so-{uuid.uuid4().hex[:6]}"
     partitions = 4
     cfg = tmp / f"{run}.toml"
-    state = {"de-csv": "DE", "fr-jsonl": "FR", "nl-xml": "NL"}.get(name, "NL")
     cfg.write_text(
         f'[kafka]\nbootstrap_servers = "{bootstrap}"\n[topics]\ncanonical = "{run}.events"\n'
         f'dlq_prefix = "{run}.dlq."\nraw_prefix = "{run}.raw."\nprogress = "{run}.progress"\n'
-        f'partitions = {partitions}\n[connectors.{name}]\nmember_state = "{state}"\n'
+        f'partitions = {partitions}\n[connectors.{name}]\nmember_state = "{member_state(name)}"\n'
     )
     settings = GatewaySettings.load(cfg)
     provision(settings, [name])
