@@ -46,6 +46,16 @@ class AssistanceType(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+class AvrrStatus(StrEnum):
+    """State of the return and reintegration assistance a Eurodac dataset records (Reg. 2024/1358 Art. 16-17, point to be confirmed): applied for and still open, granted, refused, or withdrawn after a grant."""
+
+    APPLIED = "APPLIED"
+    GRANTED = "GRANTED"
+    REFUSED = "REFUSED"
+    WITHDRAWN = "WITHDRAWN"
+    UNKNOWN = "UNKNOWN"
+
+
 class DatePrecision(StrEnum):
     """How much of a partial date is known."""
 
@@ -347,6 +357,7 @@ class AvrrRecord(AvroModel):
     granted: bool = Field(..., description="Assistance was granted.")
     granting_member_state: MemberState = Field(..., description="Member State that granted it.")
     granted_on: datetime.date | None = Field(None, description="Date it was granted, where recorded.")
+    status: AvrrStatus | None = Field(None, description="What the element records: an open application, a grant, a refusal or a withdrawal. Null in data written before it existed: read `granted` (true: GRANTED; false: not granted, open or refused unknown).")
 
 
 class PartialDate(AvroModel):
