@@ -143,7 +143,12 @@ def payloads() -> dict[m.EventType, m.AvroModel]:
             category=m.EurodacCategory.APPLICANT,
             article="Art. 15",
             hit_reference="BE-2025-77812",
-            avrr=m.AvrrRecord(granted=True, granting_member_state=m.MemberState.BE, granted_on=dt.date(2025, 11, 3)),
+            avrr=m.AvrrRecord(
+                granted=True,
+                granting_member_state=m.MemberState.BE,
+                granted_on=dt.date(2025, 11, 3),
+                status=m.AvrrStatus.GRANTED,
+            ),
         ),
         m.EventType.ENTRY_RECORDED: m.EntryRecorded(
             entered_at=dt.datetime(2026, 9, 1, 6, 40, tzinfo=dt.UTC),

@@ -31,6 +31,7 @@ ENUMS = {
     "eurodac_category": m.EurodacCategory,
     "security_ground": m.SecurityGround,
     "document_type": m.TravelDocumentType,
+    "avrr_status": m.AvrrStatus,
 }
 
 

@@ -88,7 +88,7 @@ def test_column_order_is_free(connector):
         ([h for h in HEADER if h != "Zielstaat"], "missing columns Zielstaat"),
         ([*HEADER, "Bemerkungen_intern"], "unknown columns Bemerkungen_intern"),
         ([*HEADER, "Zielstaat"], "repeated columns Zielstaat"),
-        ([h.upper() for h in HEADER], "names none of the format's 75 columns"),
+        ([h.upper() for h in HEADER], "names none of the format's 76 columns"),
     ],
 )
 def test_a_bad_header_fails_every_row_with_the_same_reason(connector, header, reason):
@@ -113,14 +113,14 @@ def test_no_header_at_all(connector):
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"a;b;c", "row has 3 fields, the header has 75"),
-        (b'a;"b"c' + b";" * 73, "malformed quoting"),
-        (b"a\x00b" + b";" * 74, "NUL byte at character 1"),
-        (b"a\x1b[31mb" + b";" * 74, "control character U\\+001B"),
-        (b"\x80uro" + b";" * 74, "control character U\\+0080"),
-        ("Müller".encode() + b";" * 74, "UTF-8 but the file has no byte-order mark"),
-        (b"a\nb" + b";" * 74, "line break outside quotes"),
-        (b'"a"\n"b"' + b";" * 74, "line break outside quotes"),
+        (b"a;b;c", "row has 3 fields, the header has 76"),
+        (b'a;"b"c' + b";" * 74, "malformed quoting"),
+        (b"a\x00b" + b";" * 75, "NUL byte at character 1"),
+        (b"a\x1b[31mb" + b";" * 75, "control character U\\+001B"),
+        (b"\x80uro" + b";" * 75, "control character U\\+0080"),
+        ("Müller".encode() + b";" * 75, "UTF-8 but the file has no byte-order mark"),
+        (b"a\nb" + b";" * 75, "line break outside quotes"),
+        (b'"a"\n"b"' + b";" * 75, "line break outside quotes"),
     ],
 )
 def test_malformed_rows(connector, data, reason):
@@ -131,7 +131,7 @@ def test_malformed_rows(connector, data, reason):
 
 def test_invalid_utf8_names_byte_and_offset(connector):
     with pytest.raises(ParseError, match=r"not valid utf-8: byte 0xff at offset 3"):
-        connector.parse(record(b"abc\xff" + b";" * 74, encoding="utf-8"))
+        connector.parse(record(b"abc\xff" + b";" * 75, encoding="utf-8"))
 
 
 def test_field_longer_than_the_limit(make_connector):
@@ -174,6 +174,69 @@ def test_avrr_columns_without_the_flag(connector):
         facts_of(connector, encode_row(row, "iso-8859-1"))
     none = payload.model_copy(update={"avrr": None})
     assert facts_of(connector, rendered(connector, none)) == [fact(none)]
+
+
+@pytest.mark.parametrize(
+    ("code", "granted", "status"),
+    [
+        ("BEANTRAGT", "N", m.AvrrStatus.APPLIED),
+        ("BEWILLIGT", "J", m.AvrrStatus.GRANTED),
+        ("ABGELEHNT", "N", m.AvrrStatus.REFUSED),
+        ("WIDERRUFEN", "N", m.AvrrStatus.WITHDRAWN),
+    ],
+)
+def test_avrr_status_codes_map_and_render_back(connector, code, granted, status):
+    payload = EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED]
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))
+    [mapped] = facts_of(
+        connector, encode_row(row._replace(foerderung_bewilligt=granted, foerderung_status=code), "iso-8859-1")
+    )
+    avrr = m.AvrrRecord(
+        granted=granted == "J", granting_member_state=m.MemberState.BE, granted_on=dt.date(2025, 11, 3), status=status
+    )
+    assert mapped.payload == payload.model_copy(update={"avrr": avrr})
+    assert render_row(mapped, connector._tables, Style(connector._zone)).foerderung_status == code
+
+
+def test_an_empty_avrr_status_maps_to_none(connector):
+    payload = EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED]
+    unstated = payload.model_copy(update={"avrr": payload.avrr.model_copy(update={"status": None})})
+    row = render_row(fact(unstated), connector._tables, Style(connector._zone))
+    assert (row.foerderung_bewilligt, row.foerderung_status) == ("J", "")
+    assert facts_of(connector, encode_row(row, "iso-8859-1")) == [fact(unstated)]
+
+
+def test_a_header_without_the_status_column_still_reads(connector, csv_file, read_bytes):
+    # Exports written before Förderung_Status existed: the column reads as empty, every row maps.
+    old_header = [h for h in HEADER if h != LABELS["foerderung_status"]]
+    payloads_ = [EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED], EXAMPLES[m.EventType.RETURN_DECISION_ISSUED]]
+    rows = []
+    for payload in payloads_:
+        row = render_row(fact(payload), connector._tables, Style(connector._zone))._replace(foerderung_status="")
+        rows.append(encode_row([v for f, v in row._asdict().items() if f != "foerderung_status"], "iso-8859-1"))
+    records = read_bytes(connector, csv_file(rows, header=old_header))
+    mapped = [f for r in records for f in connector.map(connector.parse(r))]
+    hit = payloads_[0]
+    assert [f.payload for f in mapped] == [
+        hit.model_copy(update={"avrr": hit.avrr.model_copy(update={"status": None})}),
+        payloads_[1],
+    ]
+    with pytest.raises(ParseError, match="missing columns Zielstaat"):
+        connector.parse(record(rows[1], header=[h for h in old_header if h != "Zielstaat"]))
+
+
+def test_an_unknown_avrr_status_is_a_dead_letter_naming_the_column(connector):
+    payload = EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED]
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))._replace(foerderung_status="OFFEN")
+    with pytest.raises(MappingError, match=r"Förderung_Status: unknown code 'OFFEN' \(known: BEANTRAGT, "):
+        connector.translate(record(encode_row(row, "iso-8859-1")), identity_context(connector))
+
+
+def test_an_avrr_status_without_the_flag_is_an_error(connector):
+    payload = EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED].model_copy(update={"avrr": None})
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))._replace(foerderung_status="ABGELEHNT")
+    with pytest.raises(MappingError, match="Förderung_Status has a value, but Förderung_bewilligt is empty"):
+        facts_of(connector, encode_row(row, "iso-8859-1"))
 
 
 def test_model_validation_errors_become_mapping_errors(connector):
@@ -222,4 +285,4 @@ def test_errors_carry_the_position(connector):
 
 def test_labels_are_the_header():
     assert tuple(LABELS.values()) == HEADER
-    assert len(set(HEADER)) == len(HEADER) == 75
+    assert len(set(HEADER)) == len(HEADER) == 76

@@ -17,6 +17,7 @@ from gw_connector_fr_jsonl.schema import EVENT_TYPES
 from gateway.connectors.base import Fact, RawRecord
 from gateway.errors import MappingError, ParseError
 from gateway.events import models as m
+from gateway.testing.conformance import identity_context
 
 Obj = dict[str, Any]
 Translate = Callable[[bytes | Obj], list[Fact]]
@@ -180,6 +181,54 @@ def test_aliases_in_code_tables_map(example_objects: dict[T, Obj], translate: Tr
     [fact] = translate(record)
     assert isinstance(fact.payload, m.EurodacHitReceived)
     assert fact.payload.hit_member_state == m.MemberState.GR
+
+
+# ---- AVRR status in a Eurodac hit (schema v2) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "granted", "status"),
+    [
+        ("DEMANDEE", False, m.AvrrStatus.APPLIED),
+        ("ACCORDEE", True, m.AvrrStatus.GRANTED),
+        ("REFUSEE", False, m.AvrrStatus.REFUSED),
+        ("RETIREE", False, m.AvrrStatus.WITHDRAWN),
+        ("INCONNU", False, m.AvrrStatus.UNKNOWN),
+    ],
+)
+def test_avrr_status_codes_map_and_render_back(
+    code: str, granted: bool, status: m.AvrrStatus, example_objects: dict[T, Obj], codes: Codes, translate: Translate
+) -> None:
+    record = example_objects[T.EURODAC_HIT_RECEIVED]
+    record["eurodac"]["aideRetour"].update(accordee=granted, statut=code)
+    [fact] = translate(record)
+    assert isinstance(fact.payload, m.EurodacHitReceived)
+    assert fact.payload.avrr == m.AvrrRecord(
+        granted=granted, granting_member_state=m.MemberState.BE, granted_on=dt.date(2025, 11, 3), status=status
+    )
+    assert json.loads(render_fact(fact, codes, PARIS))["eurodac"]["aideRetour"]["statut"] == code
+
+
+def test_an_avrr_element_without_statut_maps_to_no_status(
+    example_objects: dict[T, Obj], codes: Codes, translate: Translate
+) -> None:
+    record = example_objects[T.EURODAC_HIT_RECEIVED]
+    del record["eurodac"]["aideRetour"]["statut"]
+    [fact] = translate(record)
+    assert isinstance(fact.payload, m.EurodacHitReceived)
+    assert fact.payload.avrr is not None
+    assert fact.payload.avrr.status is None
+    assert "statut" not in json.loads(render_fact(fact, codes, PARIS))["eurodac"]["aideRetour"]
+
+
+def test_an_unknown_avrr_statut_is_a_dead_letter_naming_the_key(
+    connector: FrJsonlConnector, example_objects: dict[T, Obj]
+) -> None:
+    record = example_objects[T.EURODAC_HIT_RECEIVED]
+    record["eurodac"]["aideRetour"]["statut"] = "EN_COURS"
+    raw = RawRecord(json.dumps(record).encode(), "test", "line 1")
+    with pytest.raises(MappingError, match=r"eurodac\.aideRetour\.statut: unknown avrr_status code 'EN_COURS'"):
+        connector.translate(raw, identity_context(connector))
 
 
 # ---- duplicate keys and nesting ------------------------------------------------------------------------------

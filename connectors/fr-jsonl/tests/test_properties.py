@@ -193,7 +193,11 @@ BLOCKS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
                 "article": TEXT,
                 "reference": IDENT,
             },
-            aideRetour=obj({"accordee": st.booleans(), "etatMembreOctroi": code("member_state")}, dateOctroi=DAY),
+            aideRetour=obj(
+                {"accordee": st.booleans(), "etatMembreOctroi": code("member_state")},
+                dateOctroi=DAY,
+                statut=code("avrr_status"),
+            ),
         )
     },
     "ENTREE_EES": {"entree": obj({"horodatage": INSTANT, "pointPassage": TEXT}, referenceEes=IDENT)},

@@ -13,6 +13,7 @@ from gw_connector_nl_xml.renderer import render_fact
 from gateway.connectors.base import Fact, RawRecord, SampleRecord
 from gateway.errors import MappingError
 from gateway.events import models as m
+from gateway.testing.conformance import identity_context
 from gateway.testing.examples import identity, payloads
 
 AT = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
@@ -202,3 +203,78 @@ def test_mapping_errors_name_the_field(
     parsed = connector.parse(RawRecord(data=data, source="t", position="p"))
     with pytest.raises(MappingError, match=message):
         connector.map(parsed)
+
+
+# ---- AVRR status in a Eurodac hit (schema v2) ------------------------------------------------------------------
+
+
+def example_hit(avrr: m.AvrrRecord) -> m.EurodacHitReceived:
+    """The example Eurodac hit with another AVRR element."""
+    hit = payloads()[m.EventType.EURODAC_HIT_RECEIVED]
+    assert isinstance(hit, m.EurodacHitReceived)
+    return hit.model_copy(update={"avrr": avrr})
+
+
+def hit_with_avrr(by_type: dict[str, SampleRecord], inner: bytes) -> bytes:
+    """The sample Eurodac hit with its ``TerugkeerOndersteuning`` replaced by ``inner``."""
+    data = by_type["EurodacHitReceived"].data
+    out = re.sub(rb"<TerugkeerOndersteuning>.*</TerugkeerOndersteuning>", inner, data)
+    assert out != data
+    return out
+
+
+def map_hit(connector: NlXmlConnector, data: bytes) -> m.EurodacHitReceived:
+    (fact,) = connector.map(connector.parse(RawRecord(data=data, source="t", position="p")))
+    assert isinstance(fact.payload, m.EurodacHitReceived)
+    return fact.payload
+
+
+@pytest.mark.parametrize(
+    ("code", "granted", "status"),
+    [
+        ("AANGEVRAAGD", "N", m.AvrrStatus.APPLIED),
+        ("TOEGEKEND", "J", m.AvrrStatus.GRANTED),
+        ("AFGEWEZEN", "N", m.AvrrStatus.REFUSED),
+        ("INGETROKKEN", "N", m.AvrrStatus.WITHDRAWN),
+        ("ONBEKEND", "N", m.AvrrStatus.UNKNOWN),
+    ],
+)
+def test_avrr_status_codes_map_to_the_canonical_status(
+    connector: NlXmlConnector, by_type: dict[str, SampleRecord], code: str, granted: str, status: m.AvrrStatus
+) -> None:
+    inner = (
+        f"<TerugkeerOndersteuning><Toegekend>{granted}</Toegekend><Lidstaat>BE</Lidstaat>"
+        f"<Datum>2025-11-03</Datum><Status>{code}</Status></TerugkeerOndersteuning>"
+    ).encode()
+    avrr = map_hit(connector, hit_with_avrr(by_type, inner)).avrr
+    assert avrr == m.AvrrRecord(
+        granted=granted == "J", granting_member_state=m.MemberState.BE, granted_on=dt.date(2025, 11, 3), status=status
+    )
+    assert avrr is not None
+    (back,) = round_trip(connector, example_hit(avrr))
+    assert back.payload.avrr == avrr  # type: ignore[union-attr]
+    assert f"<Status>{code}</Status>".encode() in render_fact(back, connector._codes)
+
+
+def test_an_avrr_element_without_status_maps_to_none(
+    connector: NlXmlConnector, by_type: dict[str, SampleRecord]
+) -> None:
+    inner = b"<TerugkeerOndersteuning><Toegekend>J</Toegekend><Lidstaat>DE</Lidstaat></TerugkeerOndersteuning>"
+    avrr = map_hit(connector, hit_with_avrr(by_type, inner)).avrr
+    assert avrr is not None
+    assert avrr == m.AvrrRecord(granted=True, granting_member_state=m.MemberState.DE, status=None)
+    data = render_fact(Fact("V", "1234567890", AT, example_hit(avrr)), connector._codes)
+    assert b"<Status>" not in data
+
+
+def test_an_unknown_avrr_status_is_a_dead_letter_naming_the_element(
+    connector: NlXmlConnector, by_type: dict[str, SampleRecord]
+) -> None:
+    inner = (
+        b"<TerugkeerOndersteuning><Toegekend>N</Toegekend><Lidstaat>BE</Lidstaat>"
+        b"<Status>GESCHORST</Status></TerugkeerOndersteuning>"
+    )
+    record = RawRecord(data=hit_with_avrr(by_type, inner), source="t", position="p")
+    message = r"unknown avrr_status code 'GESCHORST' in Gebeurtenis/EurodacTreffer/TerugkeerOndersteuning/Status"
+    with pytest.raises(MappingError, match=message):
+        connector.translate(record, identity_context(connector))

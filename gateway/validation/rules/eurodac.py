@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from gateway.events.models import (
     AssistanceGranted,
+    AvrrStatus,
     BiometricsCaptured,
     CaseEvent,
     DatePrecision,
@@ -33,6 +34,14 @@ from gateway.validation.rules.common import date_in_future, is_blank
 
 _GRANTED = frozenset({EventType.ASSISTANCE_GRANTED})
 _BIOMETRICS = frozenset({EventType.BIOMETRICS_CAPTURED})
+_HIT = frozenset({EventType.EURODAC_HIT_RECEIVED})
+# The `granted` flag each AVRR status implies; UNKNOWN implies nothing.
+_GRANTED_FLAG: dict[AvrrStatus, bool] = {
+    AvrrStatus.APPLIED: False,
+    AvrrStatus.GRANTED: True,
+    AvrrStatus.REFUSED: False,
+    AvrrStatus.WITHDRAWN: False,
+}
 
 
 class GrantingStates(RuleParams):
@@ -261,7 +270,11 @@ def _check_article(event: CaseEvent, ctx: RuleContext, params: CategoryArticles)
 
 def _check_hit_avrr(event: CaseEvent, ctx: RuleContext, params: NoParams) -> Sequence[Violation]:
     p = event.payload
-    if not isinstance(p, EurodacHitReceived) or p.avrr is None or not p.avrr.granted:
+    if not isinstance(p, EurodacHitReceived) or p.avrr is None:
+        return NO_VIOLATIONS
+    # Data written before schema v2 has no status; then only the flag says whether assistance was granted.
+    status = p.avrr.status
+    if not (status is AvrrStatus.GRANTED or (status is None and p.avrr.granted)):
         return NO_VIOLATIONS
     out: list[Violation] = []
     if p.avrr.granting_member_state is MemberState.UNKNOWN:
@@ -271,6 +284,22 @@ def _check_hit_avrr(event: CaseEvent, ctx: RuleContext, params: NoParams) -> Seq
             Violation("payload.avrr.granted_on", f"the hit's AVRR grant date {p.avrr.granted_on} is in the future")
         )
     return tuple(out)
+
+
+def _check_hit_avrr_status(event: CaseEvent, ctx: RuleContext, params: NoParams) -> Sequence[Violation]:
+    p = event.payload
+    if not isinstance(p, EurodacHitReceived) or p.avrr is None or p.avrr.status is None:
+        return NO_VIOLATIONS
+    expected = _GRANTED_FLAG.get(p.avrr.status)
+    if expected is None or p.avrr.granted is expected:
+        return NO_VIOLATIONS
+    return (
+        Violation(
+            "payload.avrr.status",
+            f"the hit's AVRR status is {p.avrr.status}, which requires granted = {str(expected).lower()}, but "
+            f"granted is {str(p.avrr.granted).lower()}",
+        ),
+    )
 
 
 RULES: tuple[Rule[Any], ...] = (
@@ -375,13 +404,27 @@ RULES: tuple[Rule[Any], ...] = (
     Rule(
         id="EU-009",
         title="A hit's AVRR element is complete",
-        description="When a Eurodac hit says AVRR was granted, it names the granting Member State and its grant "
-        "date, if any, is not in the future. The hit comes from another Member State, so this only warns.",
+        description="When a Eurodac hit says AVRR was granted (`status` GRANTED, or no `status` and `granted` "
+        "true), it names the granting Member State and its grant date, if any, is not in the future. The hit comes "
+        "from another Member State, so this only warns.",
         severity=Severity.WARNING,
         path="payload.avrr",
         legal=AVRR_ELEMENT,
-        event_types=frozenset({EventType.EURODAC_HIT_RECEIVED}),
+        event_types=_HIT,
         check=_check_hit_avrr,
+        params=NoParams(),
+    ),
+    Rule(
+        id="EU-010",
+        title="A hit's AVRR status agrees with its granted flag",
+        description="`status` GRANTED requires `granted` true; APPLIED, REFUSED and WITHDRAWN require `granted` "
+        "false. A null or UNKNOWN `status` is not checked. A contradiction leaves open whether assistance was "
+        "granted, so the event is refused rather than passed on.",
+        severity=Severity.ERROR,
+        path="payload.avrr.status",
+        legal=AVRR_ELEMENT,
+        event_types=_HIT,
+        check=_check_hit_avrr_status,
         params=NoParams(),
     ),
 )

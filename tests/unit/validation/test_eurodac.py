@@ -8,14 +8,16 @@ import pytest
 
 from gateway.events.models import (
     AvrrRecord,
+    AvrrStatus,
     DatePrecision,
     EurodacCategory,
     MemberState,
     PartialDate,
     SecurityGround,
+    Severity,
 )
 from gateway.validation.state import CaseState
-from tests.unit.validation.support import NOW, T, d, engine, ev, paths, ts
+from tests.unit.validation.support import NOW, T, d, engine, ev, paths, run, ts
 
 
 @pytest.mark.parametrize(
@@ -199,3 +201,53 @@ def test_eu008_article_matches_category(category, article, expected):
 )
 def test_eu009_hit_avrr(avrr, expected):
     assert paths("EU-009", ev(T.EURODAC_HIT_RECEIVED, {"avrr": avrr})) == expected
+
+
+@pytest.mark.parametrize(
+    ("granted", "status", "checked"),
+    [
+        (True, None, True),  # written before schema v2: the flag decides
+        (False, None, False),
+        (True, AvrrStatus.GRANTED, True),
+        (False, AvrrStatus.GRANTED, True),  # the status decides; EU-010 reports the contradiction
+        (True, AvrrStatus.APPLIED, False),
+        (False, AvrrStatus.REFUSED, False),
+        (False, AvrrStatus.WITHDRAWN, False),
+        (True, AvrrStatus.UNKNOWN, False),
+    ],
+)
+def test_eu009_reads_the_status_before_the_flag(granted, status, checked):
+    avrr = AvrrRecord(granted=granted, granting_member_state=MemberState.UNKNOWN, status=status)
+    expected = ["payload.avrr.granting_member_state"] if checked else []
+    assert paths("EU-009", ev(T.EURODAC_HIT_RECEIVED, {"avrr": avrr})) == expected
+
+
+@pytest.mark.parametrize(
+    ("granted", "status", "fires"),
+    [
+        (True, AvrrStatus.GRANTED, False),
+        (False, AvrrStatus.GRANTED, True),
+        (False, AvrrStatus.APPLIED, False),
+        (True, AvrrStatus.APPLIED, True),
+        (False, AvrrStatus.REFUSED, False),
+        (True, AvrrStatus.REFUSED, True),
+        (False, AvrrStatus.WITHDRAWN, False),
+        (True, AvrrStatus.WITHDRAWN, True),
+        (True, AvrrStatus.UNKNOWN, False),
+        (False, AvrrStatus.UNKNOWN, False),
+        (True, None, False),
+        (False, None, False),
+    ],
+)
+def test_eu010_avrr_status_agrees_with_granted(granted, status, fires):
+    avrr = AvrrRecord(granted=granted, granting_member_state=MemberState.BE, status=status)
+    assert paths("EU-010", ev(T.EURODAC_HIT_RECEIVED, {"avrr": avrr})) == (["payload.avrr.status"] if fires else [])
+
+
+def test_eu010_is_an_error_naming_both_values():
+    avrr = AvrrRecord(granted=True, granting_member_state=MemberState.BE, status=AvrrStatus.REFUSED)
+    [finding] = run("EU-010", ev(T.EURODAC_HIT_RECEIVED, {"avrr": avrr}))
+    assert finding.severity is Severity.ERROR
+    assert "REFUSED, which requires granted = false, but granted is true" in finding.message
+    assert finding.legal_reference == "Reg. 2024/1358 Art. 16-17 (point to be confirmed)"
+    assert run("EU-010", ev(T.EURODAC_HIT_RECEIVED, {"avrr": None})) == []

@@ -277,9 +277,12 @@ def eurodac_hit(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
             "granted": parse_flag(row.foerderung_bewilligt, "Förderung_bewilligt"),
             "granting_member_state": member_state(row.bewilligender_staat, "Bewilligender_Staat"),
             "granted_on": optional_date(row.bewilligungsdatum, "Bewilligungsdatum"),
+            "status": optional_code(t.avrr_status, row.foerderung_status, "Förderung_Status"),
         }
-    elif row.bewilligender_staat or row.bewilligungsdatum:
-        raise MappingError("Bewilligender_Staat or Bewilligungsdatum has a value, but Förderung_bewilligt is empty")
+    elif row.bewilligender_staat or row.bewilligungsdatum or row.foerderung_status:
+        raise MappingError(
+            "Bewilligender_Staat, Bewilligungsdatum or Förderung_Status has a value, but Förderung_bewilligt is empty"
+        )
     return {
         "hit_member_state": member_state(row.trefferstaat, "Trefferstaat"),
         "category": code(t.eurodac_category, row.eurodac_kategorie, "Eurodac_Kategorie"),

@@ -94,6 +94,7 @@ class DeRow(NamedTuple):
     trefferstaat: str
     trefferkennung: str
     foerderung_bewilligt: str
+    foerderung_status: str
     registrierungszeitpunkt: str
     ed_datum: str
     uebermittlungszeitpunkt: str
@@ -126,6 +127,7 @@ _LABEL_EXCEPTIONS = {
     "ees_kennung": "EES_Kennung",
     "eurodac_kategorie": "Eurodac_Kategorie",
     "foerderung_bewilligt": "Förderung_bewilligt",
+    "foerderung_status": "Förderung_Status",
     "ed_datum": "ED_Datum",
     "uebermittlungszeitpunkt": "Übermittlungszeitpunkt",
     "sicherheitsgruende": "Sicherheitsgründe",
@@ -135,6 +137,12 @@ _LABEL_EXCEPTIONS = {
 LABELS: MappingProxyType[str, str] = MappingProxyType({f: _LABEL_EXCEPTIONS.get(f, f.capitalize()) for f in FIELDS})
 #: Header labels in canonical order.
 HEADER: tuple[str, ...] = tuple(LABELS[f] for f in FIELDS)
+
+#: Columns a header may leave out: added to the format after its first version, so that exports written before
+#: they existed stay readable. A left-out column reads as empty in every row.
+OPTIONAL = frozenset({"foerderung_status"})
+#: Header labels of ``OPTIONAL``.
+OPTIONAL_LABELS: frozenset[str] = frozenset(LABELS[f] for f in OPTIONAL)
 
 #: Columns every row fills, whatever its event type (``betrag_eur`` is empty for events without amounts).
 COMMON = frozenset({"aktenzeichen", "personenkennung", "ereignisart", "zeitpunkt", "betrag_eur"})
@@ -236,6 +244,7 @@ EVENT_COLUMNS: MappingProxyType[m.EventType, frozenset[str]] = MappingProxyType(
                 "foerderung_bewilligt",
                 "bewilligender_staat",
                 "bewilligungsdatum",
+                "foerderung_status",
             )
         ),
         _E.ENTRY_RECORDED: frozenset(("grenzuebertritt", "grenzuebergang", "ees_kennung")),

@@ -41,6 +41,7 @@ _CODE_COLUMNS = (
     "rueckkehrart",
     "feststellung",
     "eurodac_kategorie",
+    "foerderung_status",
 )
 _BAD_TIMES = (
     "31.02.2025 10:00",

@@ -1,8 +1,10 @@
 """Parsing one raw record: decode it, refuse what is not text, split it into fields, order them by the header.
 
 The header decides the column order (columns may come in any order) but not the column set: every column of
-the format must be there exactly once and no other may be. A header that breaks this rule fails every row of
-the file with the same reason, so a changed export layout is never half-read.
+the format must be there exactly once and no other may be, except that the columns added after the format's
+first version (``columns.OPTIONAL``) may be left out, so older exports stay readable; they then read as empty.
+A header that breaks this rule fails every row of the file with the same reason, so a changed export layout is
+never half-read.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import NamedTuple, NoReturn, cast
 
 from gateway.connectors.base import RawRecord
 from gateway.errors import ParseError
-from gw_connector_de_csv.columns import HEADER, DeRow
+from gw_connector_de_csv.columns import HEADER, OPTIONAL_LABELS, DeRow
 
 # C0 controls other than TAB, CR and LF, DEL, and C1 controls: none belongs in text. C1 bytes in an ISO-8859-1
 # file are the signature of Windows-1252 text (0x80 is its euro sign) exported under the wrong name.
@@ -178,7 +180,7 @@ def _layout(context: bytes, encoding: str) -> Layout | str:
     if not any(name in _LABEL_INDEX for name in names):
         return f"it names none of the format's {len(HEADER)} columns (is the header line missing?)"
     problems = []
-    missing = [label for label in HEADER if label not in names]
+    missing = [label for label in HEADER if label not in names and label not in OPTIONAL_LABELS]
     unknown = [name for name in names if name not in _LABEL_INDEX]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if missing:
@@ -191,8 +193,14 @@ def _layout(context: bytes, encoding: str) -> Layout | str:
         return f"{'; '.join(problems)} (the format has {len(HEADER)} columns, in any order)"
     if names == HEADER:
         return Layout(names, None)
-    picker = itemgetter(*(names.index(label) for label in HEADER))
-    return Layout(names, cast(Callable[[Sequence[str]], tuple[str, ...]], picker))
+    # A left-out optional column is picked from one empty field appended after the row's own.
+    picker = cast(
+        Callable[[Sequence[str]], tuple[str, ...]],
+        itemgetter(*(names.index(label) if label in names else len(names) for label in HEADER)),
+    )
+    if all(label in names for label in HEADER):
+        return Layout(names, picker)
+    return Layout(names, lambda fields: picker((*fields, "")))
 
 
 @functools.lru_cache(maxsize=8)

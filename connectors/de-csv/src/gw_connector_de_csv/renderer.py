@@ -328,6 +328,7 @@ def _eurodac_hit(p: m.EurodacHitReceived, t: Tables, s: Style) -> dict[str, str]
             foerderung_bewilligt=format_flag(p.avrr.granted),
             bewilligender_staat=p.avrr.granting_member_state,
             bewilligungsdatum=format_date(p.avrr.granted_on),
+            foerderung_status="" if p.avrr.status is None else national(t, "avrr_status", p.avrr.status),
         )
     return out
 

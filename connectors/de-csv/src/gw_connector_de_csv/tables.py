@@ -47,6 +47,7 @@ class Tables:
     eurodac_category: Mapping[str, m.EurodacCategory]
     security_ground: Mapping[str, m.SecurityGround]
     document_type: Mapping[str, m.TravelDocumentType]
+    avrr_status: Mapping[str, m.AvrrStatus]
     reverse: Mapping[str, Mapping[str, str]]
 
     @classmethod
@@ -76,6 +77,7 @@ class Tables:
             eurodac_category=_typed(codes, "eurodac_category", m.EurodacCategory),
             security_ground=_typed(codes, "security_ground", m.SecurityGround),
             document_type=_typed(codes, "document_type", m.TravelDocumentType),
+            avrr_status=_typed(codes, "avrr_status", m.AvrrStatus),
             reverse={name: codes.reverse(name) for name in codes.tables},
         )
 

@@ -233,6 +233,9 @@ def _eurodac(r: s.EurodacHitRecord, c: Codes) -> Obj:
                 avrr.etat_membre_octroi, "eurodac.aideRetour.etatMembreOctroi"
             ),
             "granted_on": avrr.date_octroi,
+            "status": None
+            if avrr.statut is None
+            else c.avrr_status.canonical(avrr.statut, "eurodac.aideRetour.statut"),
         },
     }
 

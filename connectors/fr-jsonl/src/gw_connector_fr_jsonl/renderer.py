@@ -272,7 +272,12 @@ def _eurodac(p: m.EurodacHitReceived, c: Codes, zone: dt.tzinfo) -> Obj:
         "aideRetour": None
         if avrr is None
         else {"accordee": avrr.granted, "etatMembreOctroi": c.member_state.national(avrr.granting_member_state)}
-        | _drop_empty({"dateOctroi": _day(avrr.granted_on)}),
+        | _drop_empty(
+            {
+                "dateOctroi": _day(avrr.granted_on),
+                "statut": None if avrr.status is None else c.avrr_status.national(avrr.status),
+            }
+        ),
     }
     return {"eurodac": _drop_empty(eurodac)}
 

@@ -246,6 +246,7 @@ class EurodacAvrr(_Object):
     accordee: bool
     etat_membre_octroi: Code
     date_octroi: dt.date | None = None
+    statut: Code | None = None  # optional: exports written before it existed stay valid
 
 
 class EurodacHit(_Object):

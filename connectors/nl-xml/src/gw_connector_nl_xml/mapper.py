@@ -346,6 +346,7 @@ def _eurodac_hit(e: Fields, x: _Ctx) -> m.EurodacHitReceived:
                     x.codes.member_state, avrr["Lidstaat"], "TerugkeerOndersteuning/Lidstaat"
                 ),
                 "granted_on": avrr.get("Datum"),
+                "status": x.opt_code(x.codes.avrr_status, avrr.get("Status"), "TerugkeerOndersteuning/Status"),
             },
         },
     )

@@ -281,7 +281,8 @@ def _eurodac_hit(p: m.EurodacHitReceived, c: Codes) -> str:
             "TerugkeerOndersteuning",
             _el("Toegekend", v.format_flag(avrr.granted))
             + _el("Lidstaat", c.member_state.national(avrr.granting_member_state))
-            + _el("Datum", _date(avrr.granted_on)),
+            + _el("Datum", _date(avrr.granted_on))
+            + _el("Status", None if avrr.status is None else c.avrr_status.national(avrr.status)),
         )
     )
     return _block(
