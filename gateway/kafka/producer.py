@@ -41,12 +41,15 @@ class OutboundMessage:
         key: Key bytes (decides the partition), or None.
         value: Value bytes, or None for a tombstone on a compacted topic.
         headers: Headers in order.
+        partition: Partition to write to; None lets the partitioner choose by key. A state store's changelog
+            names it: its partitions follow the input's, not the key's hash.
     """
 
     topic: str
     key: bytes | None
     value: bytes | None
     headers: Headers = ()
+    partition: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ class IdempotentProducer:
         self._failures: list[DeliveryFailure] = []
         self._fatal: KafkaErrorInfo | None = None
         self._delivered = 0
+        self._offsets: dict[tuple[str, int], int] = {}
         self._closed = False
         self._client = Producer({**config, "error_cb": self._on_error})
 
@@ -152,6 +156,7 @@ class IdempotentProducer:
                 message.topic,
                 value=message.value,
                 key=message.key,
+                partition=-1 if message.partition is None else message.partition,
                 headers=list(message.headers) or None,
                 on_delivery=self._on_delivery,
             )
@@ -181,6 +186,11 @@ class IdempotentProducer:
             raise KafkaFatalError(fatal.error)
         if remaining or failures:
             raise UndeliveredError(remaining, failures)
+
+    def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
+        """Return and forget the highest offset delivered per (topic, partition) since the last call."""
+        offsets, self._offsets = self._offsets, {}
+        return offsets
 
     def take_failures(self) -> tuple[DeliveryFailure, ...]:
         """Return and forget the delivery failures collected so far."""
@@ -232,6 +242,8 @@ class IdempotentProducer:
         # Runs inside poll()/flush() on the caller's thread, so no locking is needed.
         if error is None:
             self._delivered += 1
+            # One partition's messages are acknowledged in order, so the last report is the highest offset.
+            self._offsets[(message.topic() or "", message.partition() or 0)] = message.offset() or 0
             return
         info = KafkaErrorInfo.of(error, "deliver")
         self._failures.append(DeliveryFailure(message.topic() or "", message.partition(), message.key(), info))

@@ -22,10 +22,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -47,6 +47,7 @@ __all__ = [
     "ProcessorStats",
     "AbortableTransactionError",
     "TransactionalProcessor",
+    "TransactionParticipant",
     "TransactionalProducer",
     "Transform",
     "transaction_error",
@@ -56,6 +57,30 @@ _log = logging.getLogger(__name__)
 
 Transform = Callable[[list[Message]], Sequence[OutboundMessage]]
 """A pure function from a batch of input records to the records to produce."""
+
+
+class TransactionParticipant(Protocol):
+    """Local state that must follow the processor's transactions (``gateway.state.StateRuntime``).
+
+    Its changes travel in the batch's outputs (``transform`` adds them); these hooks tell it when they became
+    durable, when they were thrown away, and which partitions it must be ready for.
+    """
+
+    def assigned(self, partitions: Sequence[TopicPartition]) -> None:
+        """Partitions were assigned; be ready (restored) before this returns: their records come next."""
+        ...
+
+    def revoked(self, partitions: Sequence[TopicPartition]) -> None:
+        """Partitions were taken away (any open transaction was aborted first)."""
+        ...
+
+    def committed(self, delivered: Mapping[tuple[str, int], int]) -> None:
+        """The batch's transaction committed; ``delivered`` has the last offset written per (topic, partition)."""
+        ...
+
+    def aborted(self) -> None:
+        """The batch's transaction was aborted; its transform will run again."""
+        ...
 
 
 class AbortableTransactionError(GatewayError):
@@ -201,6 +226,8 @@ class TransactionalProcessor:
         limits: Batch size and wait.
         retry: Retry policy for retriable Kafka calls.
         timeout_s: Time limit for each blocking Kafka call.
+        participant: Local state kept in step with the transactions (restored on assignment, committed after
+            each Kafka commit, rolled back after each abort).
     """
 
     def __init__(
@@ -215,6 +242,7 @@ class TransactionalProcessor:
         limits: BatchLimits | None = None,
         retry: RetrySettings | None = None,
         timeout_s: float = 30.0,
+        participant: TransactionParticipant | None = None,
     ) -> None:
         if not topics:
             raise ValueError("at least one input topic is needed")
@@ -227,6 +255,7 @@ class TransactionalProcessor:
         self._limits = limits or BatchLimits()
         self._retry = retrying(retry or RetrySettings())
         self._timeout_s = timeout_s
+        self._participant = participant
         self._consumer: Consumer | None = None
         self._producer: TransactionalProducer | None = None
         self._in_txn = False
@@ -244,7 +273,9 @@ class TransactionalProcessor:
             self._producer = self._new_producer()
         if self._consumer is None:
             consumer = Consumer(self._consumer_settings.to_librdkafka(self._kafka))
-            consumer.subscribe(self._topics, on_revoke=self._on_revoke, on_lost=self._on_revoke)
+            consumer.subscribe(
+                self._topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke
+            )
             self._consumer = consumer
 
     def run(
@@ -291,6 +322,7 @@ class TransactionalProcessor:
         if self._in_txn:
             self._abort()
         if self._consumer is not None:
+            # close() revokes the assignment, which closes the participant's partitions.
             self._consumer.close()
             self._consumer = None
         if self._producer is not None:
@@ -351,6 +383,8 @@ class TransactionalProcessor:
         else:
             _log.error("producer unusable; recreating it and redoing the batch: %s", exc)
             self._recreate_producer()
+            if self._participant is not None:
+                self._participant.aborted()
         self._rewind(batch)
         self._count(batches_aborted=1)
 
@@ -364,6 +398,7 @@ class TransactionalProcessor:
         producer = self._need_producer()
         producer.begin()
         self._in_txn = True
+        producer.take_delivered_offsets()  # offsets of earlier transactions say nothing about this one
         outputs = self._transform(list(batch))
         for output in outputs:
             producer.send(output)
@@ -371,6 +406,9 @@ class TransactionalProcessor:
         self._retry(producer.send_offsets, _next_offsets(batch), consumer.consumer_group_metadata())
         self._retry(producer.commit)
         self._in_txn = False
+        if self._participant is not None:
+            producer.poll(0)  # commit flushed every message; serve the reports that carry their offsets
+            self._participant.committed(producer.take_delivered_offsets())
         return len(outputs)
 
     # -- recovery --------------------------------------------------------------------------------------------------
@@ -387,6 +425,8 @@ class TransactionalProcessor:
             self._recreate_producer()
         producer.take_failures()  # deliveries of an aborted transaction failing is expected, not news
         self._in_txn = False
+        if self._participant is not None:
+            self._participant.aborted()
 
     def _recreate_producer(self) -> None:
         old, self._producer, self._in_txn = self._producer, None, False
@@ -443,12 +483,19 @@ class TransactionalProcessor:
                 raise classify(tp.error, "committed")
         return committed
 
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Runs inside consume() before any record of these partitions is handed out: the state is restored first.
+        if self._participant is not None:
+            self._participant.assigned(partitions)
+
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Revocation only runs inside consume() or close(), between batches; an open transaction here is a leftover
         # that must not commit offsets for partitions another member now owns.
         if self._in_txn:
             _log.warning("partitions revoked with a transaction open; aborting it")
             self._abort()
+        if self._participant is not None:
+            self._participant.revoked(partitions)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
 

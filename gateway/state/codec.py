@@ -1,0 +1,103 @@
+"""State values as Avro: single-object encoded, so a value written by an older schema version stays readable.
+
+A store keeps bytes; a ``ValueCodec`` turns its values into bytes and back. ``AvroValueCodec`` is the only codec
+the gateway uses (never pickle): the value's schema lives in ``schemas/avro/state/`` (or another folder of one
+``<full name>.avsc`` per named type), its released versions in ``schemas/history/<root>/``, and each value is
+framed with the fingerprint of the schema it was written with, as canonical events are.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from fastavro import schemaless_reader, schemaless_writer
+
+from gateway.codec import single_object
+from gateway.codec.schemas import load_root
+from gateway.codec.single_object import SchemaStore
+from gateway.errors import DecodeError
+
+__all__ = ["AvroValueCodec", "BytesCodec", "ValueCodec"]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co")
+
+
+class ValueCodec(Protocol[T]):
+    """Turns a store's values into bytes and back."""
+
+    def encode(self, value: T) -> bytes:
+        """The value's bytes."""
+        ...
+
+    def decode(self, data: bytes) -> T:
+        """The value of these bytes; raise ``DecodeError`` if they are not one."""
+        ...
+
+
+class BytesCodec:
+    """The identity codec, for stores whose callers already hold bytes."""
+
+    def encode(self, value: bytes) -> bytes:
+        """The bytes themselves."""
+        return value
+
+    def decode(self, data: bytes) -> bytes:
+        """The bytes themselves."""
+        return data
+
+
+class AvroValueCodec(Generic[T]):
+    """Values as Avro single-object encoding, through conversion functions to and from Avro records (dicts).
+
+    Args:
+        schema_dir: Folder with one ``<full name>.avsc`` file per named type.
+        root: Full name of the value's record type.
+        to_avro: The value as an Avro record (a dict fastavro writes).
+        from_avro: The value of an Avro record read into the current schema.
+        history: Schemas of released versions, so values written with them stay readable.
+    """
+
+    def __init__(
+        self,
+        schema_dir: Path,
+        root: str,
+        to_avro: Callable[[T], dict[str, Any]],
+        from_avro: Callable[[dict[str, Any]], T],
+        history: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        self.store = SchemaStore(load_root(schema_dir, root))
+        self.store.add_all(history)
+        self._header = single_object.header(self.store.current_fp)
+        self._to_avro = to_avro
+        self._from_avro = from_avro
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The current (parsed) schema."""
+        return self.store.current
+
+    def encode(self, value: T) -> bytes:
+        """Single-object bytes of the value."""
+        buf = io.BytesIO()
+        buf.write(self._header)
+        schemaless_writer(buf, self.store.current, self._to_avro(value))
+        return buf.getvalue()
+
+    def decode(self, data: bytes) -> T:
+        """The value of single-object bytes written with the current or a released schema."""
+        try:
+            fp, body = single_object.split(data)
+        except ValueError as exc:
+            raise DecodeError(str(exc)) from exc
+        writer = self.store.get(fp)
+        if writer is None:
+            raise DecodeError(f"unknown writer schema fingerprint {fp.hex()}")
+        try:
+            record = schemaless_reader(io.BytesIO(body), writer, self.store.current)
+        except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
+            raise DecodeError(f"corrupt Avro body: {exc}") from exc
+        return self._from_avro(cast(dict[str, Any], record))
