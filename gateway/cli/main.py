@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "kafka-local": "gateway.cli.kafka_local:kafka_local",
     "rules": "gateway.cli.rules:rules",
     "samples": "gateway.cli.samples:samples",
+    "samples-movements": "gateway.cli.samples:samples_movements",
     "schemas": "gateway.cli.schemas:schemas",
 }
 

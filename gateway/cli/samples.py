@@ -1,4 +1,4 @@
-"""``gateway samples``: write realistic national sample exports, deterministic by seed, of any size."""
+"""``gateway samples`` and ``gateway samples-movements``: realistic national sample exports, deterministic by seed."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from gateway.cli.common import make_connector
+from gateway.cli.common import load_settings, make_connector
+from gateway.errors import ConfigError
 from gateway.samples.generate import generate_file
+from gateway.samples.movements import DEFAULT_COUNT, MANIFEST_NAME, reference_connectors, write_movements
 
 
 @click.command("samples")
@@ -50,4 +52,37 @@ def samples(
     click.echo(
         f"wrote {manifest.records} records ({len(manifest.defects)} defective) to {out}; "
         f"expect {manifest.events} events and {len(manifest.defects)} dead letters"
+    )
+
+
+@click.command("samples-movements")
+@click.option(
+    "-n",
+    "--count",
+    default=DEFAULT_COUNT,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="People (movement stories) to write; at least the planted set, ordinary cases fill up the rest.",
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed and count, same files.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Gateway TOML config.")
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False))
+def samples_movements(count: int, seed: int, config_path: Path | None, outdir: Path) -> None:
+    """Write DE, FR and NL exports with planted secondary movements to OUTDIR, and movements.manifest.json.
+
+    The manifest lists the alerts a detector must raise (SM-1..SM-4) and the look-alikes it must not flag.
+    """
+    # A command of its own rather than ``samples movements``: ``samples`` takes its output file as an argument,
+    # and as a group it would take that file name for a subcommand name.
+    settings = load_settings(config_path)
+    try:
+        connectors = reference_connectors(settings.connectors)
+        manifest = write_movements(outdir, seed=seed, count=count, connectors=connectors)
+    except (ConfigError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for name, info in manifest.connectors.items():
+        click.echo(f"wrote {info['records']} {name} records ({info['member_state']}) to {outdir / info['file']}")
+    click.echo(
+        f"{len(manifest.expected_alerts)} expected alerts and {len(manifest.look_alikes)} look-alikes in "
+        f"{outdir / MANIFEST_NAME}"
     )
