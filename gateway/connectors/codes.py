@@ -164,6 +164,7 @@ class StandardCodes:
     eurodac_category: CodeList[m.EurodacCategory]
     security_ground: CodeList[m.SecurityGround]
     member_state: CodeList[m.MemberState]
+    avrr_status: CodeList[m.AvrrStatus]
 
     @classmethod
     def from_tables(cls, tables: CodeTables) -> Self:
@@ -196,6 +197,7 @@ class StandardCodes:
             eurodac_category=CodeList.build(t, "eurodac_category", m.EurodacCategory),
             security_ground=CodeList.build(t, "security_ground", m.SecurityGround),
             member_state=CodeList.build(t, "member_state", m.MemberState),
+            avrr_status=CodeList.build(t, "avrr_status", m.AvrrStatus),
         )
 
     @classmethod

@@ -105,8 +105,9 @@ def test_header_cells_are_trimmed_and_may_be_quoted(connector):
 
 
 def test_no_header_at_all(connector):
+    # Without a header the field count must name a version of the format.
     raw = RawRecord(b"a;b", "t.csv", "line 1", 0, "iso-8859-1", b"")
-    with pytest.raises(ParseError, match="no header line"):
+    with pytest.raises(ParseError, match="row has 2 fields, but a row without a header line has 76"):
         connector.parse(raw)
 
 
@@ -223,6 +224,52 @@ def test_a_header_without_the_status_column_still_reads(connector, csv_file, rea
     ]
     with pytest.raises(ParseError, match="missing columns Zielstaat"):
         connector.parse(record(rows[1], header=[h for h in old_header if h != "Zielstaat"]))
+
+
+def _without_status(row) -> list[str]:
+    return [v for f, v in row._asdict().items() if f != "foerderung_status"]
+
+
+def test_a_headerless_message_in_the_current_layout_reads_the_status(connector):
+    payload = EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED]
+    assert payload.avrr.status is m.AvrrStatus.GRANTED
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))
+    raw = connector.from_message(encode_row(row, "iso-8859-1"), "raw-de", "raw-de/0/1", 1)
+    assert raw.context == b""
+    assert connector.map(connector.parse(raw)) == [fact(payload)]
+
+
+def test_a_headerless_message_in_the_layout_before_the_status_column_still_reads(connector):
+    # A producer still writing the 75 columns from before Förderung_Status: every other column keeps its place.
+    hit = EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED]
+    for payload, expected in (
+        (hit, hit.model_copy(update={"avrr": hit.avrr.model_copy(update={"status": None})})),
+        (EXAMPLES[m.EventType.BIOMETRICS_CAPTURED], EXAMPLES[m.EventType.BIOMETRICS_CAPTURED]),
+    ):
+        row = render_row(fact(payload), connector._tables, Style(connector._zone))
+        fields = _without_status(row)
+        assert len(fields) == 75
+        raw = connector.from_message(encode_row(fields, "iso-8859-1"), "raw-de", "raw-de/0/2", 2)
+        assert connector.map(connector.parse(raw)) == [fact(expected)]
+
+
+@pytest.mark.parametrize("count", [74, 77])
+def test_a_headerless_message_of_another_width_names_both_layouts(connector, count):
+    raw = connector.from_message(b";" * (count - 1), "raw-de", "raw-de/0/3", 3)
+    reason = (
+        rf"row has {count} fields, but a row without a header line has 76 \(the current layout\) or 75 "
+        r"\(the layout before Förderung_Status\)"
+    )
+    with pytest.raises(ParseError, match=reason) as info:
+        connector.parse(raw)
+    assert info.value.position == "raw-de/0/3"
+
+
+def test_a_file_row_must_still_match_its_header(connector):
+    # Only a row without a header is read by its width: under a full header a short row is damaged, not old.
+    row = render_row(fact(EXAMPLES[m.EventType.EURODAC_HIT_RECEIVED]), connector._tables, Style(connector._zone))
+    with pytest.raises(ParseError, match="row has 75 fields, the header has 76"):
+        connector.parse(record(encode_row(_without_status(row), "iso-8859-1")))
 
 
 def test_an_unknown_avrr_status_is_a_dead_letter_naming_the_column(connector):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from gw_connector_fr_jsonl.codelists import Codes
 
-from gateway.connectors.codes import CodeList, CodeTables
+from gateway.connectors.codes import CodeList, CodeTables, StandardCodes
 from gateway.errors import MappingError
 from gateway.events import models as m
 
@@ -58,3 +58,12 @@ def test_a_table_nothing_reads_fails_at_start_up() -> None:
     extended = CodeTables({**shipped.tables, "colour": {"BLEU": "BLUE"}})
     with pytest.raises(ValueError, match=r"tables no field reads: \['colour'\]"):
         Codes.from_tables(extended)
+
+
+def test_the_avrr_status_list_is_a_standard_one(codes: Codes) -> None:
+    assert set(Codes.__dataclass_fields__) == set(StandardCodes.__dataclass_fields__)
+    assert codes.avrr_status.canonical("RETIREE", "eurodac.aideRetour.statut") is m.AvrrStatus.WITHDRAWN
+    assert codes.avrr_status.national(m.AvrrStatus.APPLIED) == "DEMANDEE"
+    shipped = CodeTables.from_package("gw_connector_fr_jsonl")
+    with pytest.raises(ValueError, match=r"no table \[avrr_status\]"):
+        Codes.from_tables(CodeTables({k: v for k, v in shipped.tables.items() if k != "avrr_status"}))

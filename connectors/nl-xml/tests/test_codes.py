@@ -8,7 +8,7 @@ from enum import StrEnum
 import pytest
 from gw_connector_nl_xml.codelists import Codes
 
-from gateway.connectors.codes import CodeList, CodeTables
+from gateway.connectors.codes import CodeList, CodeTables, StandardCodes
 from gateway.errors import MappingError
 from gateway.events import models as m
 
@@ -76,3 +76,12 @@ def test_a_typo_in_the_data_fails_at_load_time() -> None:
         Codes.from_tables(CodeTables({**good.tables, "spare": {"A": "B"}}))
     with pytest.raises(ValueError, match=r"no table \[sex\]"):
         Codes.from_tables(CodeTables({k: v for k, v in good.tables.items() if k != "sex"}))
+
+
+def test_the_avrr_status_list_is_a_standard_one(codes: Codes) -> None:
+    assert [f.name for f in fields(Codes)] == [f.name for f in fields(StandardCodes)]
+    assert codes.avrr_status.canonical("INGETROKKEN", "Status") is m.AvrrStatus.WITHDRAWN
+    assert codes.avrr_status.national(m.AvrrStatus.APPLIED) == "AANGEVRAAGD"
+    good = CodeTables.from_package("gw_connector_nl_xml")
+    with pytest.raises(ValueError, match=r"no table \[avrr_status\]"):
+        Codes.from_tables(CodeTables({k: v for k, v in good.tables.items() if k != "avrr_status"}))

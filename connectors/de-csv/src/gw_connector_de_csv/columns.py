@@ -138,9 +138,13 @@ LABELS: MappingProxyType[str, str] = MappingProxyType({f: _LABEL_EXCEPTIONS.get(
 #: Header labels in canonical order.
 HEADER: tuple[str, ...] = tuple(LABELS[f] for f in FIELDS)
 
-#: Columns a header may leave out: added to the format after its first version, so that exports written before
-#: they existed stay readable. A left-out column reads as empty in every row.
-OPTIONAL = frozenset({"foerderung_status"})
+#: Columns added to the format after its first version, oldest first. Each version's layout is the canonical
+#: order without the columns added after it, so a row without a header line (a raw-topic message) is read in
+#: the layout its field count names; a new column is appended here, never inserted.
+ADDED: tuple[str, ...] = ("foerderung_status",)
+#: Columns a header may leave out (``ADDED``), so that exports written before they existed stay readable. A
+#: left-out column reads as empty in every row.
+OPTIONAL = frozenset(ADDED)
 #: Header labels of ``OPTIONAL``.
 OPTIONAL_LABELS: frozenset[str] = frozenset(LABELS[f] for f in OPTIONAL)
 

@@ -20,6 +20,9 @@ from gw_connector_de_csv.renderer import Style, encode_row, header_line, render_
 from gw_connector_de_csv.tables import Tables
 
 DISTRIBUTION = "returns-gateway-connector-de-csv"
+# Before header-less rows were read by their field count, a raw-topic row carried the canonical header line as
+# its context, so its dead letter still does; one without ``gw.source.file`` never had a header of its own.
+_IMPLIED_CONTEXTS = frozenset(header_line(encoding) for encoding in ("iso-8859-1", "utf-8"))
 
 
 def _version() -> str:
@@ -43,7 +46,6 @@ class DeCsvConnector(Connector[DeCsvConfig]):
         self._zone = ZoneInfo(config.timezone)
         self._tables = Tables.from_codes(CodeTables.from_package("gw_connector_de_csv"))
         self._mapper = Mapper(self._tables, self._zone)
-        self._header = header_line(config.encoding)
 
     def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
         """Cut an export into data rows (the header line travels as each row's ``context``)."""
@@ -63,17 +65,21 @@ class DeCsvConnector(Connector[DeCsvConfig]):
         """A row from a raw topic: one row per message.
 
         A row replayed from a file's dead letter carries that file's header line and encoding
-        (``gw.source.context``, ``gw.source.encoding``) and is read with them; any other message has its columns
-        in canonical order, header implied.
+        (``gw.source.context``, ``gw.source.encoding``) and is read with them. Any other message has no header:
+        its record gets no ``context``, and ``parse`` reads its columns in canonical order, in the version of the
+        format its field count names (so a row written before ``Förderung_Status`` existed still reads).
         """
         headers = headers or {}
         context, encoding = headers.get("gw.source.context"), headers.get("gw.source.encoding")
-        if context and encoding:
-            return RawRecord(value, source, position, index, encoding.decode("ascii", "replace"), context)
+        if context in _IMPLIED_CONTEXTS and "gw.source.file" not in headers:
+            context = None
+        text_encoding = None if encoding is None else encoding.decode("ascii", "replace")
+        if context and text_encoding:
+            return RawRecord(value, source, position, index, text_encoding, context)
         if value.startswith(BOM_UTF8):
-            value = value[len(BOM_UTF8) :]
-            return RawRecord(value, source, position, index, "utf-8", header_line("utf-8"))
-        return RawRecord(value, source, position, index, self.config.encoding, self._header)
+            return RawRecord(value[len(BOM_UTF8) :], source, position, index, "utf-8")
+        # A replayed header-less row lost its byte-order mark when first read; its dead letter kept the encoding.
+        return RawRecord(value, source, position, index, text_encoding or self.config.encoding)
 
     def parse(self, record: RawRecord) -> ParsedRow:
         """Decode and split a row, ordering its fields by the file's header."""

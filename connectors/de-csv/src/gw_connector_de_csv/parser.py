@@ -5,6 +5,9 @@ the format must be there exactly once and no other may be, except that the colum
 first version (``columns.OPTIONAL``) may be left out, so older exports stay readable; they then read as empty.
 A header that breaks this rule fails every row of the file with the same reason, so a changed export layout is
 never half-read.
+
+A row without a header line (a raw-topic message, no ``context``) has its columns in canonical order; its field
+count names the version of the format that wrote it (``columns.ADDED``), and any other count is refused.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import NamedTuple, NoReturn, cast
 
 from gateway.connectors.base import RawRecord
 from gateway.errors import ParseError
-from gw_connector_de_csv.columns import HEADER, OPTIONAL_LABELS, DeRow
+from gw_connector_de_csv.columns import ADDED, HEADER, LABELS, OPTIONAL_LABELS, DeRow
 
 # C0 controls other than TAB, CR and LF, DEL, and C1 controls: none belongs in text. C1 bytes in an ISO-8859-1
 # file are the signature of Windows-1252 text (0x80 is its euro sign) exported under the wrong name.
@@ -71,26 +74,32 @@ def parse_record(record: RawRecord, max_field_chars: int) -> ParsedRow:
     """Parse a raw data row.
 
     Args:
-        record: The row's bytes, with the file's header line as ``context``.
+        record: The row's bytes, with the file's header line as ``context``; without one (a raw-topic
+            message) the columns are in canonical order, in the format version the field count names.
         max_field_chars: Longest allowed field.
 
     Raises:
         ParseError: The header is unusable, or the row is not valid text, is badly quoted, has another number
-            of fields than the header, or has an oversized field.
+            of fields than the header (or, without a header, than any version of the format), or has an
+            oversized field.
     """
     position = record.position
-    if not record.context:
-        raise ParseError("the file has no header line", position=position)
-    layout = header_layout(record.context, record.encoding)
-    if isinstance(layout, str):
-        raise ParseError(f"header line: {layout}", position=position)
+    header: Layout | str | None = header_layout(record.context, record.encoding) if record.context else None
+    if isinstance(header, str):
+        raise ParseError(f"header line: {header}", position=position)
     try:
         text = decode(record.data, record.encoding)
         fields = split_fields(text)
     except ValueError as exc:
         raise ParseError(str(exc), position=position) from None
-    if len(fields) != len(layout.names):
-        raise ParseError(f"row has {len(fields)} fields, the header has {len(layout.names)}", position=position)
+    if header is not None:
+        layout = header
+        if len(fields) != len(layout.names):
+            raise ParseError(f"row has {len(fields)} fields, the header has {len(layout.names)}", position=position)
+    elif (implied := _IMPLIED.get(len(fields))) is not None:
+        layout = implied
+    else:
+        raise ParseError(f"row has {len(fields)} fields, {_IMPLIED_COUNTS}", position=position)
     if len(text) > max_field_chars:  # only then can a field be too long
         for name, value in zip(layout.names, fields, strict=True):
             if len(value) > max_field_chars:
@@ -171,6 +180,40 @@ def header_problem(context: bytes, encoding: str) -> str | None:
     return layout if isinstance(layout, str) else None
 
 
+def _ordered(names: tuple[str, ...]) -> Layout:
+    """The layout of a column set already checked: every column once, only optional ones left out."""
+    if names == HEADER:
+        return Layout(names, None)
+    # A left-out optional column is picked from one empty field appended after the row's own.
+    picker = cast(
+        Callable[[Sequence[str]], tuple[str, ...]],
+        itemgetter(*(names.index(label) if label in names else len(names) for label in HEADER)),
+    )
+    if all(label in names for label in HEADER):
+        return Layout(names, picker)
+    return Layout(names, lambda fields: picker((*fields, "")))
+
+
+def _versions() -> dict[int, tuple[Layout, str]]:
+    """Field count -> the layout of the format version with that many columns, and how to name it."""
+    out: dict[int, tuple[Layout, str]] = {}
+    for version in range(len(ADDED) + 1):
+        later = {LABELS[field] for field in ADDED[version:]}
+        names = tuple(label for label in HEADER if label not in later)
+        name = "the current layout" if not later else f"the layout before {LABELS[ADDED[version]]}"
+        out[len(names)] = (_ordered(names), name)
+    return out
+
+
+_VERSIONS = _versions()
+#: Layouts of a row without a header line, by field count.
+_IMPLIED = {count: layout for count, (layout, _) in _VERSIONS.items()}
+# Newest first: the count a sender should use comes first in the message.
+_IMPLIED_COUNTS = "but a row without a header line has " + " or ".join(
+    f"{count} ({name})" for count, (_, name) in sorted(_VERSIONS.items(), reverse=True)
+)
+
+
 @functools.lru_cache(maxsize=64)
 def _layout(context: bytes, encoding: str) -> Layout | str:
     try:
@@ -191,16 +234,7 @@ def _layout(context: bytes, encoding: str) -> Layout | str:
         problems.append(f"repeated columns {', '.join(duplicated)}")
     if problems:
         return f"{'; '.join(problems)} (the format has {len(HEADER)} columns, in any order)"
-    if names == HEADER:
-        return Layout(names, None)
-    # A left-out optional column is picked from one empty field appended after the row's own.
-    picker = cast(
-        Callable[[Sequence[str]], tuple[str, ...]],
-        itemgetter(*(names.index(label) if label in names else len(names) for label in HEADER)),
-    )
-    if all(label in names for label in HEADER):
-        return Layout(names, picker)
-    return Layout(names, lambda fields: picker((*fields, "")))
+    return _ordered(names)
 
 
 @functools.lru_cache(maxsize=8)
