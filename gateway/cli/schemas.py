@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from gateway.codec.schemas import SCHEMA_DIR
+from gateway.codec.schemas import ROOT_TYPE, SCHEMA_DIR
 from gateway.events import codegen
 from gateway.evolution import HISTORY_DIR, CompatReport, check, expand, freeze
 from gateway.evolution.history import canonical_form, fingerprint
+from gateway.evolution.roots import schema_roots
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 schema_dir_option = click.option(
@@ -70,9 +71,10 @@ def check_command(
     registry_url: str | None,
     subject: str,
 ) -> None:
-    """Check FULL_TRANSITIVE compatibility with every released version (and a registry's versions, if given).
+    """Check every schema root (the canonical event, state values, alerts) against all its released versions.
 
-    Exit code 1 on any finding.
+    FULL_TRANSITIVE; the registry, if given, is asked about the canonical event. A root never released is a finding
+    too: values written with it could not be read once it changes. Exit code 1 on any finding.
     """
     registry_check = None
     if registry_url:
@@ -83,9 +85,22 @@ def check_command(
         def registry_check(schema_str: str) -> list[str]:
             return check_compatibility(registry, subject, schema_str)
 
-    report = check(schema_dir, history_dir, datums=datums, seed=seed, registry_check=registry_check)
-    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else _table(report))
-    if not report.ok:
+    reports: dict[str, CompatReport] = {}
+    for root in schema_roots(schema_dir):
+        asks = registry_check if root.root == ROOT_TYPE else None
+        reports[root.root] = check(
+            root.schema_dir, history_dir, root=root.root, datums=datums, seed=seed, registry_check=asks
+        )
+    unreleased = [name for name, report in reports.items() if report.ok and not report.versions]
+    if as_json:
+        body = {name: report.to_dict() for name, report in reports.items()}
+        click.echo(json.dumps({"roots": body, "unreleased": unreleased}, indent=2, ensure_ascii=False))
+    else:
+        for name, report in reports.items():
+            click.echo(f"{name}: {_table(report)}")
+        for name in unreleased:
+            click.echo(f"{name}: never released; run `gateway schemas freeze` and commit the snapshot")
+    if unreleased or not all(report.ok for report in reports.values()):
         click.get_current_context().exit(1)
 
 
@@ -93,19 +108,26 @@ def check_command(
 @schema_dir_option
 @history_dir_option
 def freeze_command(schema_dir: Path, history_dir: Path) -> None:
-    """Release the current schemas as the next version.
+    """Release each schema root's current form as its next version.
 
-    Only when they pass the check and their canonical form changed; exit code 1 if refused as incompatible.
+    Only roots that pass the check and whose canonical form changed; exit code 1 if any is refused as incompatible.
     """
-    result = freeze(schema_dir, history_dir)
-    if result.status == "incompatible":
-        click.echo(_table(result.report))
-        click.echo("refused: the current schemas are not compatible with every released version", err=True)
+    refused = False
+    for root in schema_roots(schema_dir):
+        result = freeze(root.schema_dir, history_dir, root=root.root)
+        prefix = "" if root.root == ROOT_TYPE else f"{root.short}: "
+        if result.status == "incompatible":
+            click.echo(prefix + _table(result.report))
+            click.echo(f"refused: {root.root} is not compatible with every released version", err=True)
+            refused = True
+        elif result.status == "unchanged":
+            click.echo(
+                f"{prefix}nothing to freeze: the canonical form equals v{result.version} ({result.report.fingerprint})"
+            )
+        else:
+            click.echo(f"{prefix}wrote v{result.version}: {result.path} ({result.report.fingerprint})")
+    if refused:
         click.get_current_context().exit(1)
-    if result.status == "unchanged":
-        click.echo(f"nothing to freeze: the canonical form equals v{result.version} ({result.report.fingerprint})")
-    else:
-        click.echo(f"wrote v{result.version}: {result.path} ({result.report.fingerprint})")
 
 
 @schemas.command("codegen", short_help="Regenerate (or --check) the models.")

@@ -16,6 +16,7 @@ from gateway.cli.main import main
 from gateway.codec.schemas import NAMESPACE, SCHEMA_DIR, canonical_schema, read_named_types
 from gateway.codec.single_object import schema_fingerprint
 from gateway.evolution import HISTORY_DIR, check, expand, fingerprint, freeze, load_history
+from gateway.evolution.roots import schema_roots
 from gateway.evolution.datums import DatumGenerator
 from gateway.evolution.history import dumps
 
@@ -28,15 +29,17 @@ Edit = Callable[[dict[str, Any]], None]
 
 @pytest.fixture
 def dirs(tmp_path: Path) -> tuple[Path, Path]:
-    """A private copy of the current schemas and a history of one release: the latest committed one, as v1.
+    """A private copy of the current schemas and, for every root, a history of one release: its latest, as v1.
 
     The tests count versions from a known start, whatever the project has released since.
     """
     schema_dir, history_dir = tmp_path / "avro", tmp_path / "history"
     shutil.copytree(SCHEMA_DIR, schema_dir)
-    latest = load_history(HISTORY_DIR)[-1]
-    (history_dir / latest.path.parent.name).mkdir(parents=True)
-    shutil.copy(latest.path, history_dir / latest.path.parent.name / "v1.avsc")
+    for root in schema_roots(SCHEMA_DIR):
+        released = load_history(HISTORY_DIR, root.root)
+        if released:
+            (history_dir / root.short).mkdir(parents=True)
+            shutil.copy(released[-1].path, history_dir / root.short / "v1.avsc")
     return schema_dir, history_dir
 
 
@@ -365,7 +368,7 @@ def test_cli_check_fails_on_an_incompatible_copy(dirs: tuple[Path, Path]) -> Non
     assert table.exit_code == 1
     assert "CaseEvent.payload<ReintegrationReferral>.family_size" in table.output
     assert as_json.exit_code == 1
-    report = json.loads(as_json.output)
+    report = json.loads(as_json.output)["roots"]["eu.returns.gateway.v1.CaseEvent"]
     assert report["ok"] is False
     assert {f["method"] for f in report["findings"]} == {"static", "resolution"}
 
@@ -391,3 +394,31 @@ def test_cli_fingerprint_and_codegen_check() -> None:
     assert printed.exit_code == 0
     assert fingerprint(expand()) in printed.output
     assert in_step.exit_code == 0, in_step.output
+
+
+def test_every_subfolder_root_is_gated_and_must_be_released(dirs: tuple[Path, Path]) -> None:
+    schema_dir, history_dir = dirs
+    extra = schema_dir / "extra"
+    extra.mkdir()
+    (extra / "x.v1.Leaf.avsc").write_text(
+        json.dumps(
+            {"type": "enum", "name": "Leaf", "namespace": "x.v1", "symbols": ["A", "UNKNOWN"], "default": "UNKNOWN"}
+        )
+    )
+    (extra / "x.v1.Top.avsc").write_text(
+        json.dumps(
+            {"type": "record", "name": "Top", "namespace": "x.v1", "fields": [{"name": "leaf", "type": "x.v1.Leaf"}]}
+        )
+    )
+
+    roots = {r.root for r in schema_roots(schema_dir)}
+    unreleased = run("check", "--schema-dir", schema_dir, "--history-dir", history_dir, "--datums", DATUMS)
+    frozen = run("freeze", "--schema-dir", schema_dir, "--history-dir", history_dir)
+    released = run("check", "--schema-dir", schema_dir, "--history-dir", history_dir, "--datums", DATUMS)
+
+    assert "x.v1.Top" in roots and "x.v1.Leaf" not in roots  # a type another refers to is not a root
+    assert unreleased.exit_code == 1
+    assert "x.v1.Top: never released" in unreleased.output
+    assert "Top: wrote v1" in frozen.output
+    assert (history_dir / "Top" / "v1.avsc").is_file()
+    assert released.exit_code == 0, released.output
