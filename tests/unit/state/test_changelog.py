@@ -57,7 +57,7 @@ def test_stream_time_round_trip():
 
 @pytest.mark.parametrize("key", [None, b"", b"x123", b"t\x05ab"])
 def test_foreign_records_are_refused(key):
-    with pytest.raises(ValueError, match="changelog .*record"):
+    with pytest.raises(ValueError, match=r"changelog .*record"):
         decode_change(key, b"v", [])
 
 
