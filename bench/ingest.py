@@ -102,7 +102,7 @@ def stage_costs(name: str, path: Path, rules: bool) -> dict[str, float]:
                 translated.append([])
         t2 = time.perf_counter()
         for events in translated:
-            proc.validation.check(events)
+            proc.validation.check(events, proc.states)
         t3 = time.perf_counter()
         for events in translated:
             for e in events:

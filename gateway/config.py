@@ -37,6 +37,10 @@ class TopicNames(BaseModel):
         dlq_prefix: Prefix of the per-connector dead-letter topics (``<prefix><connector>``).
         raw_prefix: Prefix of the per-connector raw inbound topics of service mode.
         progress: Compacted topic recording how far each file has been ingested.
+        alerts: The detector's alerts (``SecondaryMovementSuspected``), keyed by subject key.
+        erasures: Requests to erase a subject's detector state (``gateway state erase``), keyed by subject key;
+            partitioned as the canonical topic, so a request reaches the process that holds the subject.
+        detector_dlq: Canonical messages the detector cannot read (e.g. written by a newer schema).
         partitions: Partitions of the canonical, raw and dead-letter topics.
         replication_factor: Replication factor of the gateway's topics.
     """
@@ -47,6 +51,9 @@ class TopicNames(BaseModel):
     dlq_prefix: str = "gateway.dlq."
     raw_prefix: str = "gateway.raw."
     progress: str = "gateway.ingest-progress"
+    alerts: str = "gateway.alerts.v1"
+    erasures: str = "gateway.erasures.v1"
+    detector_dlq: str = "gateway.dlq.detector"
     partitions: int = Field(3, ge=1)
     replication_factor: int = Field(1, ge=1)
 
@@ -57,6 +64,19 @@ class TopicNames(BaseModel):
     def raw(self, connector: str) -> str:
         """Raw inbound topic of a connector."""
         return f"{self.raw_prefix}{connector}"
+
+    def detector_specs(self) -> list[TopicSpec]:
+        """Topic specifications of the detector: alerts, erasure requests and its dead letters.
+
+        The erasure topic has the canonical topic's partition count, so a request keyed by subject key lands in the
+        partition whose state holds that subject.
+        """
+        rf = self.replication_factor
+        return [
+            TopicSpec(name=self.alerts, partitions=self.partitions, replication_factor=rf),
+            TopicSpec(name=self.erasures, partitions=self.partitions, replication_factor=rf),
+            TopicSpec(name=self.detector_dlq, partitions=self.partitions, replication_factor=rf),
+        ]
 
     def specs(self, connectors: list[str]) -> list[TopicSpec]:
         """Topic specifications for the canonical topic, the progress topic and each connector's topics."""
@@ -84,6 +104,10 @@ class GatewaySettings(BaseSettings):
         rules_enabled: Run the validation rules; off, only Avro schema validity is checked.
         rules_config: Validation rule configuration file, if any.
         batch_size: Records per transaction when ingesting.
+        state_dir: Folder of the durable state's files (``GATEWAY_STATE_DIR``; relative to the working directory):
+            the rule stage's case states, one SQLite file per application, store and partition (see
+            ``gateway.state``). They are a local copy of their changelog topics: deleting them costs a restore from
+            the changelog, never data. Processes on one machine may share the folder.
     """
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", frozen=True, extra="forbid")
@@ -97,6 +121,7 @@ class GatewaySettings(BaseSettings):
     rules_enabled: bool = True
     rules_config: Path | None = None
     batch_size: int = Field(2000, ge=1, le=100_000)
+    state_dir: Path = Path(".gateway-state")
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> GatewaySettings:

@@ -13,6 +13,7 @@ from rich.table import Table
 from gateway.cli.common import load_settings, make_connector
 from gateway.pipeline.report import DryRunReport
 from gateway.pipeline.wiring import build_processor
+from gateway.validation.state import InMemoryCaseStates
 
 
 @click.command("validate")
@@ -29,14 +30,21 @@ from gateway.pipeline.wiring import build_processor
 def validate(
     name: str, config_path: Path | None, as_json: bool, records: bool, now: dt.datetime | None, files: tuple[Path, ...]
 ) -> None:
-    """Read, parse, map, validate and encode FILES without producing anything; exit 1 if any record fails."""
+    """Read, parse, map, validate and encode FILES without producing anything; exit 1 if any record fails.
+
+    The files are judged in the order given, each against the case states the earlier ones left, as an ingest of
+    them one after the other would judge them; the first starts from no case history (the ingest's case store is
+    not read).
+    """
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
     settings = load_settings(config_path)
     connector = make_connector(name, settings=settings)
     reports = []
+    # In memory and unbounded: one state per case of the files, so no case is judged without its history.
+    states = InMemoryCaseStates()
     for path in files:
-        processor = build_processor(connector, settings, correlation_id=f"validate:{path.name}", now=now)
+        processor = build_processor(connector, settings, correlation_id=f"validate:{path.name}", now=now, states=states)
         report = DryRunReport(source=str(path), connector=name)
         with path.open("rb") as stream:
             report.add_all(processor.process_stream(connector.read(stream, str(path))))

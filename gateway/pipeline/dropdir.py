@@ -4,6 +4,10 @@ Producers of files should write under a temporary name (``*.part`` or a dot-file
 watcher also waits until a file's size has stayed the same for one poll. A file half-ingested when the process
 dies stays in the drop directory; on restart its ingest resumes from the committed progress (see ``file_ingest``),
 so it is neither lost nor duplicated; a file whose ingest committed but was not yet moved is only moved.
+
+Files are ingested one at a time through ``FileIngestor``, so they share the connector's case store in the order
+they were taken. While another ingest of the connector holds that store on this machine, files stay where they are
+and are tried again at the next poll.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import threading
 from pathlib import Path
 
 from gateway.errors import FatalError
-from gateway.pipeline.file_ingest import FileIngestor, IngestSummary
+from gateway.pipeline.file_ingest import FileIngestor, IngestLockedError, IngestSummary
 
 _log = logging.getLogger(__name__)
 
@@ -52,6 +56,10 @@ def process_once(folder: Path, ingestor: FileIngestor, sizes: dict[Path, int] | 
             continue
         try:
             summary = ingestor.ingest(path)
+        except IngestLockedError as exc:
+            # Nothing is wrong with the file; it waits for the other ingest to finish.
+            _log.warning("%s waits: %s", path, exc)
+            break
         except FatalError as exc:
             _log.error("ingest of %s stopped: %s", path, exc)
             _move(path, folder / "failed", json.dumps({"file": str(path), "error": str(exc)}, indent=1))

@@ -4,32 +4,51 @@ Records are processed in batches; each batch's events, dead letters and the file
 one Kafka transaction. Any failure of the broker aborts the open batch; the ingest then waits for the broker
 (the retry policy), fences its predecessor, reads the committed progress and resumes after the last committed
 record. A crash of the process does the same on the next start. Records in = events out + dead letters.
+
+With the rules on, the case states live in the state runtime (``gateway.state``): store ``cases`` of application
+``<progress topic>.<connector>``, one SQLite file under ``state_dir`` and a changelog topic of one partition,
+``<application>.cases.changelog``. A batch's state changes commit in its transaction, before its progress record,
+so a resumed ingest judges each record against the states of exactly the records before it, across files too: the
+store is the connector's, not the file's. Hence two ingests of one connector must not run at once: a lock file in
+``state_dir`` stops a second one on the same machine (``IngestLockedError``); run a connector's ingests on one
+machine, or one at a time.
 """
 
 from __future__ import annotations
 
+import fcntl
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import TopicPartition
+from confluent_kafka.admin import AdminClient
+
 from gateway.config import GatewaySettings
-from gateway.connectors.base import Connector
+from gateway.connectors.base import Connector, RawRecord
 from gateway.dlq.headers import dead_letter_headers
 from gateway.errors import FatalError, TransientError
+from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.kafka.producer import OutboundMessage
 from gateway.kafka.retry import KafkaFatalError, RetrySettings, retrying
 from gateway.kafka.settings import TransactionSettings
 from gateway.kafka.transactions import AbortableTransactionError, TransactionalProducer
 from gateway.pipeline.outcome import DeadLetter, Outcome
-from gateway.pipeline.processor import RecordProcessor
+from gateway.pipeline.processor import BATCH_RECORDS, RecordProcessor
 from gateway.pipeline.progress import Progress, file_identity, progress_message, read_progress
 from gateway.pipeline.wiring import build_processor
+from gateway.state import StateRuntime, StateSettings
+from gateway.validation.state import CaseStates
+from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 
-EVENT_TYPE_HEADER = "gw.event.type"
+CASES_STORE = "cases"
+"""The store of the case states, in ingest and service mode alike."""
 
 
 class IngestStoppedError(FatalError):
@@ -45,6 +64,34 @@ class IngestStoppedError(FatalError):
             "errors_tolerance is 'none', so ingestion stopped before this record"
         )
         self.dead_letter = dead_letter
+
+
+class IngestLockedError(FatalError):
+    """Another ingest of the same connector holds the case store on this machine; nothing was ingested."""
+
+
+def ingest_application(connector: str, settings: GatewaySettings) -> str:
+    """The state runtime's application of a connector's file ingests: ``<progress topic>.<connector>``.
+
+    Named after the progress topic, the ingest's other durable state, so that two deployments on one cluster (each
+    with its own progress topic) keep their case states apart as they keep their progress.
+    """
+    return f"{settings.topics.progress}.{connector}"
+
+
+@contextmanager
+def _exclusive(path: Path, connector: str) -> Iterator[None]:
+    """Hold an advisory lock on ``path`` (the OS drops it if the process dies), or fail at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IngestLockedError(f"another ingest of {connector} is running (it holds {path})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass(slots=True)
@@ -113,18 +160,47 @@ class FileIngestor:
         self.on_record = on_record
         self.batch_seconds = batch_seconds
         self.dlq_topic = settings.topics.dlq(connector.name)
+        self.application = ingest_application(connector.name, settings)
+        self._codec = case_state_codec() if settings.rules_enabled else None
 
     def ingest(self, path: Path) -> IngestSummary:
-        """Ingest one file, resuming after what earlier runs committed; wait out broker outages."""
+        """Ingest one file, resuming after what earlier runs committed; wait out broker outages.
+
+        Raises:
+            IngestLockedError: Another ingest of the connector runs on this machine.
+            IngestStoppedError: A record failed under ``errors_tolerance = "none"``.
+            TransientError: The broker stayed away longer than the retry policy waits.
+        """
         file_id = file_identity(self.connector.name, path)
         summary = IngestSummary(file=str(path), file_id=file_id)
         started = time.monotonic()
-        for attempt in retrying(self.retry):
-            with attempt:
-                summary.attempts += 1
-                self._attempt(path, summary)
+        with self._state() as runtime:
+            for attempt in retrying(self.retry):
+                with attempt:
+                    summary.attempts += 1
+                    self._attempt(path, summary, runtime)
         summary.seconds = time.monotonic() - started
         return summary
+
+    @contextmanager
+    def _state(self) -> Iterator[StateRuntime | None]:
+        """The case store's runtime (None with the rules off), held exclusively on this machine."""
+        if self._codec is None:
+            yield None
+            return
+        settings = self.settings
+        with _exclusive(settings.state_dir / f"{self.application}.lock", self.connector.name):
+            state = StateSettings(
+                directory=settings.state_dir,
+                application=self.application,
+                stores=(CASES_STORE,),
+                replication_factor=settings.topics.replication_factor,
+            )
+            runtime = StateRuntime(settings.kafka, state)
+            try:
+                yield runtime
+            finally:
+                runtime.close()
 
     def _transaction_settings(self, file_id: str) -> TransactionSettings:
         # One transactional id per file: a restarted ingest of the same file fences its crashed predecessor,
@@ -132,8 +208,10 @@ class FileIngestor:
         suffix = uuid.uuid5(uuid.NAMESPACE_URL, file_id).hex[:16]
         return TransactionSettings(transactional_id=f"gateway-ingest-{self.connector.name}-{suffix}")
 
-    def _attempt(self, path: Path, summary: IngestSummary) -> None:
+    def _attempt(self, path: Path, summary: IngestSummary, runtime: StateRuntime | None) -> None:
         settings = self.settings
+        if runtime is not None:
+            runtime.ensure_changelogs(AdminClient(dict(settings.kafka.to_librdkafka())), 1)
         producer = TransactionalProducer(settings.kafka, self._transaction_settings(summary.file_id), settings.producer)
         try:
             producer.init_transactions()
@@ -143,13 +221,24 @@ class FileIngestor:
             if prior.complete:
                 summary.already_complete = True
                 return
+            states: CaseStates | None = None
+            if runtime is not None and self._codec is not None:
+                # After init_transactions, which aborted what a fenced predecessor left open: the restore then
+                # reads the changelog to its end rather than stopping at that transaction.
+                runtime.assigned([TopicPartition(runtime.changelog(CASES_STORE), 0)])
+                states = StoredCaseStates(runtime.store(CASES_STORE, 0), self._codec)
             correlation = prior.correlation_id or f"ingest:{uuid.uuid4()}"
             processor = build_processor(self.connector, settings, correlation_id=correlation)
-            _Run(self, producer, processor, summary, correlation).through(path, prior.records)
+            _Run(self, producer, processor, summary, correlation, runtime, states).through(path, prior.records)
         except (AbortableTransactionError, KafkaFatalError) as exc:
             # The batch is lost, not its records: the next attempt resumes from the committed progress.
             raise TransientError(f"transaction failed, resuming from committed progress: {exc}") from exc
         finally:
+            if runtime is not None:
+                # Rolls back what did not commit. The next attempt opens the store again and restores it from the
+                # changelog, which also brings in a batch whose commit succeeded although its call failed.
+                runtime.aborted()
+                runtime.close()
             producer.discard()
 
 
@@ -163,9 +252,12 @@ class _Run:
         processor: RecordProcessor,
         summary: IngestSummary,
         correlation: str,
+        runtime: StateRuntime | None,
+        states: CaseStates | None,
     ) -> None:
         self.ingestor, self.producer, self.processor = ingestor, producer, processor
         self.summary, self.correlation = summary, correlation
+        self.runtime, self.states = runtime, states
         self.topics = ingestor.settings.topics
         self.tolerance = ingestor.connector.config.errors_tolerance
         self.connector_class = f"{type(ingestor.connector).__module__}.{type(ingestor.connector).__qualname__}"
@@ -174,24 +266,25 @@ class _Run:
 
     def through(self, path: Path, skip: int) -> None:
         connector = self.ingestor.connector
+        batch_size = self.ingestor.settings.batch_size
+        strict = self.tolerance == "none"
         with path.open("rb") as stream:
-            pending = (record for record in connector.read(stream, str(path)) if record.index >= skip)
-            for outcome in self.processor.process_stream(pending):
-                # With tolerance none, outcomes after the first dead letter were computed but are never sent.
-                if outcome.dead_letter is not None and self.tolerance == "none":
-                    self.commit(complete=False)
-                    raise IngestStoppedError(outcome.dead_letter)
-                self.add(outcome)
-                if self.in_batch >= self.ingestor.settings.batch_size or (
-                    time.monotonic() - self.opened >= self.ingestor.batch_seconds
-                ):
+            pending: Iterator[RawRecord] = (r for r in connector.read(stream, str(path)) if r.index >= skip)
+            # Chunks never straddle a commit: the case states a chunk wrote must commit with its records' outputs.
+            while chunk := list(islice(pending, min(BATCH_RECORDS, batch_size - self.in_batch))):
+                # With tolerance none, the records after the first dead letter are not validated (nor folded).
+                for outcome in self.processor.process_batch(chunk, states=self.states, until_dead_letter=strict):
+                    if outcome.dead_letter is not None and strict:
+                        self.commit(complete=False)
+                        raise IngestStoppedError(outcome.dead_letter)
+                    self.add(outcome)
+                if self.in_batch >= batch_size or time.monotonic() - self.opened >= self.ingestor.batch_seconds:
                     self.commit(complete=False)
         self.commit(complete=True)
 
     def add(self, outcome: Outcome) -> None:
         if self.in_batch == 0:
-            self.producer.begin()
-            self.opened = time.monotonic()
+            self.begin()
         s = self.summary
         if outcome.dead_letter is None:
             for e in outcome.events:
@@ -222,13 +315,24 @@ class _Run:
         if self.ingestor.on_record is not None:
             self.ingestor.on_record(s.records)
 
+    def begin(self) -> None:
+        self.producer.begin()
+        self.producer.take_delivered_offsets()  # offsets of earlier transactions say nothing about this one
+        self.opened = time.monotonic()
+
     def commit(self, *, complete: bool) -> None:
         if self.in_batch == 0:
             if not complete:
                 return
-            self.producer.begin()
+            self.begin()
         s = self.summary
+        if self.runtime is not None:
+            for change in self.runtime.changes():
+                self.producer.send(change)
         progress = Progress(s.records, s.events, s.dead_letters, complete, self.correlation)
         self.producer.send(progress_message(self.topics.progress, s.file_id, progress))
         self.producer.commit()
         self.in_batch = 0
+        if self.runtime is not None:
+            self.producer.poll(0)  # commit flushed every message; serve the reports that carry their offsets
+            self.runtime.committed(self.producer.take_delivered_offsets())

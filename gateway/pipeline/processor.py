@@ -1,7 +1,8 @@
 """Processing raw records: translate (parse, map) → validate → encode, with every failure a dead letter.
 
-The processor is pure apart from the validation stage's case state; it does no I/O, so the whole path is
-testable without a broker. The framework owns this sequence; connectors only supply the hooks it calls.
+The processor is pure apart from the case states the validation stage reads and writes, which the caller hands
+in (``states=``; by default the processor's own, in memory); it does no other I/O, so the whole path is testable
+without a broker. The framework owns this sequence; connectors only supply the hooks it calls.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from gateway.connectors.base import Connector, MappingContext, RawRecord
 from gateway.errors import RecordError
 from gateway.events.models import CaseEvent, Severity, ValidationFinding
 from gateway.pipeline.outcome import DeadLetter, EncodedEvent, Outcome
+from gateway.validation.state import CaseStates, InMemoryCaseStates
 
 # Records a stream is processed in at a time: enough to keep each stage's code and data in the CPU caches, few
 # enough that the records and their events are a few hundred kilobytes.
@@ -43,18 +45,18 @@ class Verdict:
 
 
 class ValidationStage(Protocol):
-    """Validates the events of one record; keeps whatever case state cross-event rules need."""
+    """Validates the events of one record against the case states cross-event rules read."""
 
-    def check(self, events: Sequence[CaseEvent]) -> Verdict:
-        """Validate the events of one record (and remember them only if none has an error)."""
+    def check(self, events: Sequence[CaseEvent], states: CaseStates) -> Verdict:
+        """Validate the events of one record; write their cases' states to ``states`` only if none has an error."""
         ...
 
 
 class SchemaOnly:
     """The validation stage when no rule engine is configured: Avro schema validity is checked at encoding."""
 
-    def check(self, events: Sequence[CaseEvent]) -> Verdict:
-        """Accept the events as they are."""
+    def check(self, events: Sequence[CaseEvent], states: CaseStates) -> Verdict:
+        """Accept the events as they are (no case state is read or written)."""
         return Verdict(tuple(events))
 
 
@@ -100,6 +102,8 @@ class RecordProcessor:
         codec: Event codec.
         validation: Validation stage; defaults to schema validity only.
         topic: Canonical topic name, for registry framing.
+        states: The case states used when a call names none; defaults to a fresh `InMemoryCaseStates` (a dry run,
+            a one-off run). Ingest and service mode pass their stores' states with each call instead.
     """
 
     def __init__(
@@ -109,31 +113,41 @@ class RecordProcessor:
         codec: EventCodec,
         validation: ValidationStage | None = None,
         topic: str = "",
+        states: CaseStates | None = None,
     ) -> None:
         self.connector = connector
         self.context = context
         self.codec = codec
         self.validation = validation or SchemaOnly()
         self.topic = topic
+        self.states: CaseStates = InMemoryCaseStates() if states is None else states
 
-    def process(self, record: RawRecord, *, correlation_id: str | None = None) -> Outcome:
+    def process(
+        self, record: RawRecord, *, correlation_id: str | None = None, states: CaseStates | None = None
+    ) -> Outcome:
         """Process one record; a record error becomes a dead letter, a bug propagates.
 
         Args:
             record: The raw record.
             correlation_id: Overrides the run's correlation id for this record (replays carry their origin).
+            states: The case states to validate against; None for the processor's own.
         """
         context = self.context if correlation_id is None else replace(self.context, correlation_id=correlation_id)
         translated = self._translate(record, context)
         if isinstance(translated, Outcome):
             return translated
-        verdict = self._validate(record, translated)
+        verdict = self._validate(record, translated, self.states if states is None else states)
         if isinstance(verdict, Outcome):
             return verdict
         return self._encode(record, verdict)
 
     def process_batch(
-        self, records: Sequence[RawRecord], correlation_ids: Sequence[str | None] | None = None
+        self,
+        records: Sequence[RawRecord],
+        correlation_ids: Sequence[str | None] | None = None,
+        *,
+        states: CaseStates | None = None,
+        until_dead_letter: bool = False,
     ) -> list[Outcome]:
         """Process records in order: the same outcomes as ``process`` on each in turn.
 
@@ -144,25 +158,50 @@ class RecordProcessor:
         Args:
             records: The raw records, in source order.
             correlation_ids: Per record, an override of the run's correlation id, or None (see ``process``).
+            states: The case states to validate against (one partition's store in service mode); None for the
+                processor's own.
+            until_dead_letter: Stop at the first dead letter (``errors_tolerance = "none"``): the outcomes end with
+                it, and the records after it are not validated, so they leave the case states alone. Records are
+                then processed one at a time, since a record's encoding decides whether the next is validated.
         """
         if correlation_ids is None:
             contexts: Sequence[MappingContext] = (self.context,) * len(records)
         else:
             contexts = [self.context if c is None else replace(self.context, correlation_id=c) for c in correlation_ids]
+        cases = self.states if states is None else states
         translated = [self._translate(r, c) for r, c in zip(records, contexts, strict=True)]
+        if until_dead_letter:
+            out: list[Outcome] = []
+            for r, t in zip(records, translated, strict=True):
+                v = t if isinstance(t, Outcome) else self._validate(r, t, cases)
+                out.append(v if isinstance(v, Outcome) else self._encode(r, v))
+                if out[-1].dead_letter is not None:
+                    break
+            return out
         checked = [
-            t if isinstance(t, Outcome) else self._validate(r, t) for r, t in zip(records, translated, strict=True)
+            t if isinstance(t, Outcome) else self._validate(r, t, cases)
+            for r, t in zip(records, translated, strict=True)
         ]
         return [c if isinstance(c, Outcome) else self._encode(r, c) for r, c in zip(records, checked, strict=True)]
 
-    def process_stream(self, records: Iterable[RawRecord], batch: int = BATCH_RECORDS) -> Iterator[Outcome]:
+    def process_stream(
+        self, records: Iterable[RawRecord], batch: int = BATCH_RECORDS, *, states: CaseStates | None = None
+    ) -> Iterator[Outcome]:
         """Outcomes of a stream of records, in order, computed ``batch`` records at a time (``process_batch``).
 
-        Lazy: a caller that stops early (a record it must not pass) leaves the rest of the stream unread.
+        Lazy: a caller that stops early (a record it must not pass) leaves the rest of the stream unread. The
+        records of a computed batch are validated, their case states written, whether or not the caller takes their
+        outcomes: a caller that commits the states with its outputs must use ``process_batch`` and commit whole
+        batches.
+
+        Args:
+            records: The raw records, in source order.
+            batch: Records per ``process_batch`` call.
+            states: The case states to validate against; None for the processor's own.
         """
         pending = iter(records)
         while chunk := list(islice(pending, batch)):
-            yield from self.process_batch(chunk)
+            yield from self.process_batch(chunk, states=states)
 
     def _translate(self, record: RawRecord, context: MappingContext) -> list[CaseEvent] | Outcome:
         try:
@@ -171,8 +210,8 @@ class RecordProcessor:
             stage = "read" if record.error is exc else exc.stage
             return Outcome(record, dead_letter=_dead_letter(record, stage, exc))
 
-    def _validate(self, record: RawRecord, events: list[CaseEvent]) -> Verdict | Outcome:
-        verdict = self.validation.check(events)
+    def _validate(self, record: RawRecord, events: list[CaseEvent], states: CaseStates) -> Verdict | Outcome:
+        verdict = self.validation.check(events, states)
         errors = verdict.errors
         if not errors:
             return verdict

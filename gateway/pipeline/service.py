@@ -3,6 +3,13 @@
 Each batch's events, dead letters and the input offsets commit in one Kafka transaction (``TransactionalProcessor``).
 A broker outage aborts the open batch; the service waits, rebuilds its clients and resumes from the committed
 offsets. A record that fails under ``errors_tolerance = "none"`` stops the service before it is committed.
+
+With the rules on, the case states live in the state runtime (``gateway.state``): store ``cases`` of application
+``gateway-run-<connector>`` (or the ``--group``, so that two deployments keep apart), one SQLite file per raw
+partition under ``state_dir``, its changes committed in the same transaction through the changelog topic
+``<application>.cases.changelog``. Each partition's records are validated against that partition's store, so a
+kill -9, a restart or a partition moving to another process gives the verdicts of one uninterrupted process, as
+long as a case's records share a partition (key raw records by case).
 """
 
 from __future__ import annotations
@@ -12,23 +19,30 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from confluent_kafka import Message
+from confluent_kafka.admin import AdminClient
 
 from gateway.config import GatewaySettings
 from gateway.connectors.base import Connector, RawRecord
 from gateway.dlq.headers import REPLAYED_FROM, KafkaOrigin, dead_letter_headers
 from gateway.errors import FatalError, TransientError
+from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.kafka.producer import OutboundMessage
 from gateway.kafka.retry import RetrySettings, retrying
 from gateway.kafka.settings import ConsumerSettings, TransactionSettings
-from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor
-from gateway.pipeline.file_ingest import EVENT_TYPE_HEADER, IngestStoppedError
+from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, Transform
+from gateway.pipeline.file_ingest import CASES_STORE, IngestStoppedError
+from gateway.pipeline.outcome import Outcome
 from gateway.pipeline.processor import RecordProcessor
 from gateway.pipeline.wiring import build_processor
+from gateway.state import StateRuntime, StateSettings, ValueCodec
+from gateway.validation.state import CaseState, CaseStates
+from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 
 _log = logging.getLogger(__name__)
 
@@ -53,11 +67,33 @@ class ServiceOptions:
     group_id: str | None = None
 
 
-def transform_for(connector: Connector[Any], processor: RecordProcessor, settings: GatewaySettings) -> Any:
-    """The pure batch transform: raw messages → canonical events and dead letters."""
+def application_of(connector: str, options: ServiceOptions) -> str:
+    """The state runtime's application of a service: its changelog topics and state files are named after it."""
+    return options.group_id or f"gateway-run-{connector}"
+
+
+def transform_for(
+    connector: Connector[Any],
+    processor: RecordProcessor,
+    settings: GatewaySettings,
+    runtime: StateRuntime | None = None,
+    codec: ValueCodec[CaseState] | None = None,
+) -> Transform:
+    """The batch transform: raw messages → canonical events and dead letters (and the case stores' changes).
+
+    Args:
+        connector: The connector whose raw topic is read.
+        processor: Processes the records.
+        settings: Topic names.
+        runtime: The state runtime whose store ``cases`` of each partition holds that partition's case states;
+            None validates against the processor's own states (rules off: nothing is read or written).
+        codec: Case states as bytes; defaults to `case_state_codec`.
+    """
     canonical, dlq = settings.topics.canonical, settings.topics.dlq(connector.name)
     connector_class = f"{type(connector).__module__}.{type(connector).__qualname__}"
     tolerance = connector.config.errors_tolerance
+    if runtime is not None and codec is None:
+        codec = case_state_codec()
 
     def transform(batch: Sequence[Message]) -> list[OutboundMessage]:
         records: list[RawRecord] = []
@@ -73,7 +109,11 @@ def transform_for(connector: Connector[Any], processor: RecordProcessor, setting
             position = f"{topic}/{partition}/{offset}"
             records.append(connector.from_message(msg.value() or b"", topic, position, offset, dict(original)))
         out: list[OutboundMessage] = []
-        outcomes = processor.process_batch(records, correlations)
+        if runtime is None or codec is None:
+            outcomes = processor.process_batch(records, correlations)
+        else:
+            partitions = [msg.partition() or 0 for msg in batch]
+            outcomes = by_partition(processor, partial(_case_states, runtime, codec), records, correlations, partitions)
         for msg, outcome, correlation, (origin, original) in zip(batch, outcomes, correlations, origins, strict=True):
             dead = outcome.dead_letter
             if dead is None:
@@ -93,6 +133,8 @@ def transform_for(connector: Connector[Any], processor: RecordProcessor, setting
                 original=original,
             )
             out.append(OutboundMessage(dlq, msg.key(), msg.value(), tuple(headers)))
+        if runtime is not None:
+            out.extend(runtime.changes())
         return out
 
     return transform
@@ -104,20 +146,78 @@ def run_service(
     options: ServiceOptions,
     stop: threading.Event | None = None,
 ) -> ProcessorStats:
-    """Run one connector's raw topic through the pipeline until stopped, idle or failed for good."""
+    """Run one connector's raw topic through the pipeline until stopped, idle or failed for good.
+
+    Raises:
+        ConfigError: The raw topic does not exist (provision it first), or a changelog topic has another layout.
+    """
     stop = stop or threading.Event()
     processor = build_processor(connector, settings, correlation_id=f"run:{options.instance}:{uuid.uuid4().hex[:8]}")
-    transform = transform_for(connector, processor, settings)
+    runtime = _state_runtime(connector, settings, options) if settings.rules_enabled else None
+    transform = transform_for(connector, processor, settings, runtime)
     group = options.group_id or f"gateway-{connector.name}"
     consumer = ConsumerSettings(group_id=group, group_instance_id=f"{group}-{options.instance}")
     txn = TransactionSettings(transactional_id=f"gateway-run-{connector.name}-{options.instance}")
     outage = retrying(RetrySettings(max_attempts=10_000, deadline_s=options.outage_deadline_s, max_delay_s=5.0))
     total = ProcessorStats()
-    for attempt in outage:
-        with attempt:
-            stats = _run_once(connector, settings, options, consumer, txn, transform, stop)
-            total = _add(total, stats)
+    try:
+        for attempt in outage:
+            with attempt:
+                stats = _run_once(connector, settings, options, consumer, txn, transform, stop, runtime)
+                total = _add(total, stats)
+    finally:
+        if runtime is not None:
+            runtime.close()
     return total
+
+
+def by_partition(
+    processor: RecordProcessor,
+    states_of: Callable[[int], CaseStates],
+    records: Sequence[RawRecord],
+    correlations: Sequence[str | None],
+    partitions: Sequence[int],
+) -> list[Outcome]:
+    """The outcomes of a batch's records, each partition's validated against that partition's case states.
+
+    A partition's records keep their order; a case lives in one partition (raw records are keyed by case), so its
+    records are judged in order against its own history. The outcomes come back in the batch's order.
+
+    Args:
+        processor: Processes the records.
+        states_of: The case states of a partition.
+        records: The batch's records, in the order they were consumed.
+        correlations: Per record, a correlation id override or None.
+        partitions: Per record, its input partition.
+    """
+    groups: dict[int, list[int]] = {}
+    for i, partition in enumerate(partitions):
+        groups.setdefault(partition, []).append(i)
+    outcomes: dict[int, Outcome] = {}
+    for partition, indices in groups.items():
+        done = processor.process_batch(
+            [records[i] for i in indices], [correlations[i] for i in indices], states=states_of(partition)
+        )
+        outcomes.update(zip(indices, done, strict=True))
+    return [outcomes[i] for i in range(len(records))]
+
+
+def _case_states(runtime: StateRuntime, codec: ValueCodec[CaseState], partition: int) -> CaseStates:
+    return StoredCaseStates(runtime.store(CASES_STORE, partition), codec)
+
+
+def _state_runtime(connector: Connector[Any], settings: GatewaySettings, options: ServiceOptions) -> StateRuntime:
+    """The case stores of a service, their changelogs made with as many partitions as the raw topic has."""
+    state = StateSettings(
+        directory=settings.state_dir,
+        application=application_of(connector.name, options),
+        stores=(CASES_STORE,),
+        replication_factor=settings.topics.replication_factor,
+    )
+    runtime = StateRuntime(settings.kafka, state)
+    admin = AdminClient(dict(settings.kafka.to_librdkafka()))
+    runtime.ensure_changelogs_for(admin, settings.topics.raw(connector.name))
+    return runtime
 
 
 def _run_once(
@@ -126,8 +226,9 @@ def _run_once(
     options: ServiceOptions,
     consumer: ConsumerSettings,
     txn: TransactionSettings,
-    transform: Any,
+    transform: Transform,
     stop: threading.Event,
+    runtime: StateRuntime | None,
 ) -> ProcessorStats:
     limits = BatchLimits(max_records=options.batch_records, max_wait_s=1.0, max_attempts=5)
     proc = TransactionalProcessor(
@@ -138,6 +239,7 @@ def _run_once(
         topics=[settings.topics.raw(connector.name)],
         producer=settings.producer,
         limits=limits,
+        participant=runtime,
     )
     try:
         with proc:

@@ -11,6 +11,7 @@ from gateway.connectors.base import Connector, MappingContext
 from gateway.pipeline.processor import RecordProcessor, ValidationStage
 from gateway.pipeline.pseudonym import pseudonymiser
 from gateway.validation.stage import RuleStage
+from gateway.validation.state import CaseStates
 
 
 def build_codec(settings: GatewaySettings) -> EventCodec:
@@ -44,8 +45,19 @@ def build_processor(
     codec: EventCodec | None = None,
     recorded_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    states: CaseStates | None = None,
 ) -> RecordProcessor:
-    """A record processor for one connector and one run (one correlation id)."""
+    """A record processor for one connector and one run (one correlation id).
+
+    Args:
+        connector: The connector whose records it processes.
+        settings: Gateway settings (codec, pseudonym secret, rules, canonical topic).
+        correlation_id: The run's correlation id.
+        codec: The event codec; None builds one from the settings.
+        recorded_at: The events' ``recorded_at``; None for now, to the second.
+        now: Validate as of this instant instead of the clock.
+        states: The case states used when a call names none; None for the processor's own, in memory.
+    """
     member_state = connector.config.member_state
     context = MappingContext(
         connector=connector.name,
@@ -61,4 +73,5 @@ def build_processor(
         codec or build_codec(settings),
         build_validation(settings, now),
         topic=settings.topics.canonical,
+        states=states,
     )

@@ -93,7 +93,9 @@ def restore(
         while open_partitions:
             if time.monotonic() - started > timeout_s:
                 raise classify(KafkaError(KafkaError._TIMED_OUT, "restore did not reach the changelog ends"), "restore")
-            for message in consumer.consume(10_000, 1.0):
+            # A short wait: consume() waits out its whole timeout unless the batch fills, and a restore of a
+            # nearly current store is a handful of records and an end-of-partition event.
+            for message in consumer.consume(10_000, 0.1):
                 where = (message.topic() or "", message.partition() or 0)
                 error = message.error()
                 if error is not None:

@@ -1,29 +1,28 @@
 """The pipeline's validation stage: the rule engine plus the case state it needs, per record.
 
-``RuleStage`` is what ``gateway.pipeline.wiring.build_validation`` builds. It keeps one ``CaseState`` per
-``(member_state, case_reference)`` in memory and folds a record's events into it only when the record has no
-ERROR finding, so a record sent to the dead-letter queue leaves the state as it was. The state lives as long as
-the stage (one ingest run); a long-running deployment that must remember cases across restarts replays the
-accepted events of the canonical topic through :meth:`RuleStage.remember` at start-up.
+``RuleStage`` is what ``gateway.pipeline.wiring.build_validation`` builds. It reads and writes one ``CaseState``
+per ``(member_state, case_reference)`` through the `CaseStates` it is handed with each record, and folds a
+record's events into them only when the record has no ERROR finding, so a record sent to the dead-letter queue
+leaves the states as they were. The stage itself holds no case state: in service mode and file ingest the states
+live in the state runtime's stores (on disk, restored from their changelogs after a restart or when a partition
+moves), so a restarted process judges a case with the history an uninterrupted one would have.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gateway.events.models import CaseEvent, MemberState
+from gateway.events.models import CaseEvent
 from gateway.pipeline.processor import Verdict
 from gateway.validation.config import ValidationConfig, load_config
 from gateway.validation.engine import ValidationEngine
 from gateway.validation.findings import Finding, apply_warnings, errors
 from gateway.validation.metrics import FindingCounter
 from gateway.validation.programmes import load_programmes
-from gateway.validation.state import CaseState, fold
+from gateway.validation.state import CaseKey, CaseState, CaseStates, fold
 
-CaseKey = tuple[MemberState, str]
 Clock = Callable[[], dt.datetime]
 
 
@@ -33,28 +32,23 @@ def utc_now() -> dt.datetime:
 
 
 class RuleStage:
-    """Validates the events of each record against the rules, with the case state cross-event rules read.
+    """Validates the events of each record against the rules, with the case states cross-event rules read.
 
     Attributes:
         engine: The rule engine.
         metrics: Findings counted by rule, severity and connector.
     """
 
-    def __init__(self, engine: ValidationEngine, *, clock: Clock = utc_now, max_cases: int = 200_000) -> None:
+    def __init__(self, engine: ValidationEngine, *, clock: Clock = utc_now) -> None:
         """Build the stage around an engine.
 
         Args:
             engine: The rule engine.
             clock: Supplies ``now`` once per record.
-            max_cases: Case states kept; beyond it the least recently seen case is forgotten, so a long-running
-                service does not grow without bound. A forgotten case is judged as one without history, which the
-                state-dependent rules treat leniently (see docs/rules.md).
         """
         self.engine = engine
         self.metrics = FindingCounter()
         self._clock = clock
-        self._max_cases = max_cases
-        self._states: OrderedDict[CaseKey, CaseState] = OrderedDict()
 
     @classmethod
     def from_config_file(cls, path: Path | None, *, clock: Clock = utc_now) -> RuleStage:
@@ -68,34 +62,28 @@ class RuleStage:
         programmes = load_programmes(catalogue) if catalogue is not None else None
         return cls(ValidationEngine(config, programmes), clock=clock)
 
-    def state_of(self, member_state: MemberState, case_reference: str) -> CaseState:
-        """The current state of a case (``CaseState()`` if it has seen no accepted event)."""
-        return self._states.get((member_state, case_reference), CaseState())
-
-    @property
-    def states(self) -> Mapping[CaseKey, CaseState]:
-        """A read-only view of every case's state."""
-        return dict(self._states)
-
-    def remember(self, events: Iterable[CaseEvent]) -> None:
-        """Fold already accepted events into the case states, e.g. when replaying the canonical topic."""
-        for event in events:
-            key = (event.member_state, event.case_reference)
-            self._states[key] = fold(self._states.get(key, CaseState()), event)
-
-    def check(self, events: Sequence[CaseEvent]) -> Verdict:
-        """Validate the events of one record, in order; remember them only if none has an ERROR finding.
+    def check(self, events: Sequence[CaseEvent], states: CaseStates) -> Verdict:
+        """Validate the events of one record, in order; write their cases' states only if none has an ERROR finding.
 
         Events of one record may build on each other (a decision then its extension), so each is validated
         against the state its predecessors in the record would leave.
+
+        Args:
+            events: The events of one record.
+            states: Where the case states are read and, for an accepted record, written.
         """
         now = self._clock()
+        first: dict[CaseKey, CaseState] = {}
         pending: dict[CaseKey, CaseState] = {}
         checked: list[CaseEvent] = []
         findings: list[Finding] = []
         for event in events:
             key = (event.member_state, event.case_reference)
-            state = pending[key] if key in pending else self._states.get(key, CaseState())
+            if key in pending:
+                state = pending[key]
+            else:
+                stored = states.get(key)
+                state = first[key] = CaseState() if stored is None else stored
             found = self.engine.validate(event, state, now)
             if found:
                 self.metrics.add(event.source.connector, found)
@@ -105,8 +93,7 @@ class RuleStage:
             pending[key] = fold(state, event)
         if not errors(findings):
             for key, state in pending.items():
-                self._states[key] = state
-                self._states.move_to_end(key)
-            while len(self._states) > self._max_cases:
-                self._states.popitem(last=False)
+                # Events that change nothing (fold returns the state itself) cost no write, nor a changelog record.
+                if state is not first[key]:
+                    states.put(key, state)
         return Verdict(tuple(checked), tuple(f.to_avro() for f in findings))

@@ -5,13 +5,17 @@ For each event, call ``engine.validate(event, state, now)`` with the state *befo
 event is accepted (no ERROR finding) replace the stored state by ``fold(state, event)``. Events sent to the
 dead-letter queue are not folded, so a rejected record cannot make later records look valid. On replay, fold
 the accepted events again in their original order; the state is a pure function of them.
+
+Where the states live is the caller's choice, behind the small `CaseStates` protocol: `InMemoryCaseStates` for
+a dry run and tests, ``gateway.validation.state_codec.StoredCaseStates`` over a durable state store for ingest and
+service mode.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, Protocol
 
 from gateway.events.models import (
     AssistanceApplied,
@@ -24,6 +28,9 @@ from gateway.events.models import (
     ReturnDecisionStatusChanged,
     VoluntaryDepartureExtended,
 )
+
+CaseKey = tuple[MemberState, str]
+"""A case: the Member State that runs it and its national case reference."""
 
 
 class CaseState(NamedTuple):
@@ -114,3 +121,45 @@ def fold(state: CaseState, event: CaseEvent) -> CaseState:
     """The state after an accepted event. Pure: ``state`` is not changed; events that change nothing return it."""
     change = _FOLDS.get(type(event.payload))
     return state if change is None else change(state, event.payload)
+
+
+class CaseStates(Protocol):
+    """Where the case states live: read the state of a case, replace it."""
+
+    def get(self, key: CaseKey) -> CaseState | None:
+        """The state of a case; None if it has seen no accepted event that changed it."""
+        ...
+
+    def put(self, key: CaseKey, state: CaseState) -> None:
+        """Replace the state of a case."""
+        ...
+
+
+class InMemoryCaseStates:
+    """Case states in a dict: for ``gateway validate`` dry runs, one-off runs and tests.
+
+    Unbounded on purpose: a dry run must judge a file as the ingest would, and forgetting a case would change
+    its verdicts. It holds one state per case of the records it saw (a few hundred bytes each); long-running
+    processes keep their states on disk instead (``StoredCaseStates``).
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[CaseKey, CaseState] = {}
+
+    def get(self, key: CaseKey) -> CaseState | None:
+        """The state of a case, or None."""
+        return self._states.get(key)
+
+    def put(self, key: CaseKey, state: CaseState) -> None:
+        """Replace the state of a case."""
+        self._states[key] = state
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __iter__(self) -> Iterator[CaseKey]:
+        return iter(self._states)
+
+    def items(self) -> Iterator[tuple[CaseKey, CaseState]]:
+        """Every case and its state, in the order the cases were first written."""
+        return iter(self._states.items())

@@ -185,6 +185,7 @@ def test_schemas_check_asks_the_registry(settings: RegistrySettings, subject: st
     source.write_text(json.dumps(raw))
     bad = CliRunner().invoke(main, [*args, "--schema-dir", str(broken), "--json"])
     assert bad.exit_code == 1
-    methods = {f["method"] for f in json.loads(bad.output)["findings"]}
+    report = json.loads(bad.output)["roots"]["eu.returns.gateway.v1.CaseEvent"]
+    methods = {f["method"] for f in report["findings"]}
     assert "registry" in methods
     assert "static" in methods

@@ -3,23 +3,25 @@
 The README tells operators to add processes (and partitions) to scale, and to key raw records by case so that each
 process sees whole cases. This shows both: the work is split between the processes, every record lands exactly
 once (events or dead letter), and with the rules on, every event carries the warnings one process would have given
-it, the cross-event rules' included.
+it, the cross-event rules' included. Half-way, one process is killed (kill -9): its partitions move to the other,
+which restores their case stores from the changelog into its own state folder (as on another machine) and judges
+their cases on with their history, so the verdicts are still those of one uninterrupted process.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from confluent_kafka import (
-    ConsumerGroupState,
+    Consumer,
     ConsumerGroupTopicPartitions,
-    KafkaError,
-    KafkaException,
     Producer,
     TopicPartition,
 )
@@ -31,8 +33,15 @@ from gateway.connectors import discovery
 from gateway.ops.provision import provision
 from gateway.pipeline.wiring import build_processor
 from gateway.samples.generate import sample_records
+from tests.integration.support.groups import assigned
 from tests.integration.support.processes import SpawnGateway
-from tests.integration.support.topics import read_all
+from tests.integration.support.verdicts import (
+    assert_probe_judged_with_history,
+    assert_same_verdicts,
+    observed,
+    probe_records,
+    reference,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,9 +50,11 @@ RECORDS = 4000
 PARTITIONS = 4
 
 
-def _config(tmp_path: Path, bootstrap: str, run: str) -> tuple[Path, GatewaySettings]:
+def _config(tmp_path: Path, bootstrap: str, run: str, name: str) -> tuple[Path, GatewaySettings]:
+    """The configuration of one process: each has a state folder of its own, as on a machine of its own."""
     text = f"""
 rules_enabled = true
+state_dir = "{tmp_path / name / "state"}"
 [kafka]
 bootstrap_servers = "{bootstrap}"
 [topics]
@@ -55,56 +66,66 @@ partitions = {PARTITIONS}
 [connectors.{CONNECTOR}]
 member_state = "FR"
 """
-    path = tmp_path / "gateway.toml"
+    path = tmp_path / f"{name}.toml"
     path.write_text(text)
     return path, GatewaySettings.load(path)
 
 
-# Answers of a broker still starting up, or of a group not yet created: ask again.
-_NOT_YET = {
-    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-    KafkaError.COORDINATOR_NOT_AVAILABLE,
-    KafkaError.NOT_COORDINATOR,
-    KafkaError.GROUP_ID_NOT_FOUND,
-}
+def _committed(admin: AdminClient, group: str, topic: str, partitions: Iterable[int] = range(PARTITIONS)) -> int:
+    """Input records the group has committed on these partitions."""
+    wanted = [ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in partitions])]
+    offsets = admin.list_consumer_group_offsets(wanted)[group].result(timeout=10).topic_partitions
+    return sum(max(tp.offset, 0) for tp in offsets)
 
 
-def _assigned(admin: AdminClient, group: str, members: set[str], topic: str) -> bool:
-    """Whether the group is stable and each of ``members`` (static instance ids) holds partitions of ``topic``."""
-    try:
-        description = admin.describe_consumer_groups([group])[group].result(timeout=10)
-    except KafkaException as exc:
-        if exc.args[0].retriable() or exc.args[0].code() in _NOT_YET:
-            return False
-        raise
-    if description.state != ConsumerGroupState.STABLE:  # while it rebalances, the assignments shown are the old ones
-        return False
-    holding = {
-        m.group_instance_id
+def _held_by(admin: AdminClient, group: str, member: str, topic: str) -> list[int]:
+    """The partitions of ``topic`` a member (static instance id) of a stable group holds."""
+    description = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    return sorted(
+        tp.partition
         for m in description.members
-        if m.assignment and any(tp.topic == topic for tp in m.assignment.topic_partitions)
-    }
-    return members <= holding
+        if m.group_instance_id == member and m.assignment
+        for tp in m.assignment.topic_partitions
+        if tp.topic == topic
+    )
 
 
-def test_two_processes_share_the_raw_topic_exactly_once(kafka_bootstrap: str, tmp_path: Path, start: SpawnGateway):
+def _ends(bootstrap: str, topic: str, partitions: Iterable[int]) -> int:
+    """Records in these partitions (their high watermarks: the raw topic is not transactional)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"ends-{uuid.uuid4().hex[:8]}"})
+    try:
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions)
+    finally:
+        consumer.close()
+
+
+def test_two_processes_share_the_raw_topic_exactly_once(
+    kafka_bootstrap: str, tmp_path: Path, start: SpawnGateway, monkeypatch: pytest.MonkeyPatch
+):
     run = f"so-{uuid.uuid4().hex[:8]}"
-    config, settings = _config(tmp_path, kafka_bootstrap, run)
+    instances = [f"{run}-a", f"{run}-b"]
+    configs = [_config(tmp_path, kafka_bootstrap, run, name) for name in instances]
+    settings = configs[0][1]
     provision(settings, [CONNECTOR])
     raw = settings.topics.raw(CONNECTOR)
-    instances = [f"{run}-a", f"{run}-b"]
     logs = [tmp_path / f"{name}.log" for name in instances]
     # A group of this test's own: other tests' processes stay members of the default group until their sessions
-    # expire, and a rebalance waits for them.
+    # expire, and a rebalance waits for them. It also names the case stores' changelog, so no other run's cases.
     group = f"gateway-{run}"
-    args = ["run", "-c", CONNECTOR, "--config", str(config), "--group", group]
-    procs = [start([*args, "--instance", name], log) for name, log in zip(instances, logs, strict=True)]
+    # A killed member's partitions move once its session expires, and its open transaction is aborted once it times
+    # out; both are shortened so that the move happens within the test's time.
+    monkeypatch.setenv("GATEWAY_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "10000")
+    monkeypatch.setenv("GATEWAY_KAFKA_TXN_TRANSACTION_TIMEOUT_MS", "10000")
+    procs = [
+        start(["run", "-c", CONNECTOR, "--config", str(config), "--group", group, "--instance", name], log)
+        for (config, _), name, log in zip(configs, instances, logs, strict=True)
+    ]
 
     # Feed only once both hold partitions: otherwise the first could finish everything before the second joins.
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
     members = {f"{group}-{name}" for name in instances}
     deadline = time.monotonic() + 90
-    while not _assigned(admin, group, members, raw):
+    while not assigned(admin, group, members, raw):
         assert time.monotonic() < deadline, "the two processes never both held partitions of the raw topic"
         assert all(p.poll() is None for p in procs), [log.read_text()[-2000:] for log in logs]
         time.sleep(0.5)
@@ -112,58 +133,58 @@ def test_two_processes_share_the_raw_topic_exactly_once(kafka_bootstrap: str, tm
     cls = discovery.load(CONNECTOR)
     connector = cls(cls.config_model.model_validate(settings.connectors[CONNECTOR]))
     producer = Producer(settings.kafka.to_librdkafka())
-    events, defective, key, sent = 0, set(), b"", []
+    # A probe case in a partition of process a: its decision first, so a judges it; its later records only once a is
+    # gone, so b judges them, and only with the decision restored does it find what one process finds.
+    held = _held_by(admin, group, f"{group}-{instances[0]}", raw)
+    assert held, "process a holds no partition"
+    probe = probe_records(connector)
+    producer.produce(raw, probe.decision, key=probe.case_reference.encode(), partition=held[0])
+    key, sent = b"", [connector.from_message(probe.decision, raw, "probe", -1)]
     for index, record in sample_records(connector, count=RECORDS, seed=5, defect_share=0.05):
         # Keyed by case, as the README asks: a case's records stay in one partition, so in one process and order.
         # A damaged record names no case; it goes with its neighbour, which belongs to the same story.
         key = record.facts[0].case_reference.encode() if record.facts else key
         producer.produce(raw, record.data, key=key)
         producer.poll(0)
-        events += len(record.facts)
         sent.append(connector.from_message(record.data, raw, str(index), index))
-        if record.defect:
-            defective.add(record.data)
     assert producer.flush(30) == 0
+
+    # Process a is killed once it has committed a batch of the probe's partition (the decision's), most likely with
+    # the next one open.
+    while _committed(admin, group, raw, held[:1]) == 0:
+        assert time.monotonic() < deadline + 60, "process a never committed a batch"
+        assert all(p.poll() is None for p in procs), [log.read_text()[-2000:] for log in logs]
+        time.sleep(0.2)
+    os.killpg(procs[0].pid, signal.SIGKILL)
+    procs[0].wait(10)
+    assert _committed(admin, group, raw, held) < _ends(kafka_bootstrap, raw, held), "nothing left there to move"
+    for data in probe.later:
+        producer.produce(raw, data, key=probe.case_reference.encode(), partition=held[0])
+        sent.append(connector.from_message(data, raw, "probe", -1))
+    assert producer.flush(30) == 0
+    total = RECORDS + 1 + len(probe.later)
+
     # What one process makes of the same records: the warnings of the cross-event rules depend on the case state.
     codec = EventCodec()  # one per test: building one parses every released schema (~12 ms)
-    alone = build_processor(connector, settings, correlation_id="reference").process_batch(sent)
-    expected = {
-        (d := codec.decode(e.value)).event_id: sorted(w.rule_id for w in d.validation_warnings)
-        for outcome in alone
-        for e in outcome.events
-    }
-    assert any(expected.values()), "no warnings: the comparison below would show nothing"
+    want = reference(build_processor(connector, settings, correlation_id="reference").process_batch(sent), codec)
 
-    # Stopped once the group has committed every record, not on idling: a process that idles while the other one
-    # is still joining would leave early.
-    wanted = [ConsumerGroupTopicPartitions(group, [TopicPartition(raw, p) for p in range(PARTITIONS)])]
+    # Stopped once the group has committed every record, not on idling: a process that idles while its partitions
+    # are still moving would leave early.
     committed = 0
-    while committed < RECORDS:
-        assert time.monotonic() < deadline + 180, f"{committed} of {RECORDS} records committed"
-        assert all(p.poll() is None for p in procs), [log.read_text()[-2000:] for log in logs]
-        offsets = admin.list_consumer_group_offsets(wanted)[group].result(timeout=10).topic_partitions
-        committed = sum(max(tp.offset, 0) for tp in offsets)
+    while committed < total:
+        assert time.monotonic() < deadline + 180, f"{committed} of {total} records committed"
+        assert procs[1].poll() is None, logs[1].read_text()[-2000:]
+        committed = _committed(admin, group, raw)
         time.sleep(0.5)
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-    for proc, log in zip(procs, logs, strict=True):
-        assert proc.wait(60) == 0, log.read_text()[-3000:]
-    counts = []
-    for log in logs:
-        found = re.search(r"(\d+) records in, (\d+) records out", log.read_text())
-        assert found, log.read_text()[-2000:]
-        counts.append(int(found.group(1)))
-    assert all(n > 0 for n in counts), f"one process did no work: {counts}"
-    assert sum(counts) == RECORDS
+    procs[1].send_signal(signal.SIGTERM)
+    assert procs[1].wait(60) == 0, logs[1].read_text()[-3000:]
+    log = logs[1].read_text()
+    found = re.search(r"(\d+) records in, (\d+) records out", log)
+    assert found, log[-2000:]
+    assert 0 < int(found.group(1)) < total, f"one process did all the work or none: {found.group(0)}"
+    # b took a's partitions over and restored their case stores from the changelog: it had no file of them.
+    restored = [int(n) for n in re.findall(r"restored \d+ store partition\(s\): (\d+) changelog record", log)]
+    assert any(n > 0 for n in restored), log[-3000:]
 
-    out = read_all(kafka_bootstrap, settings.topics.canonical, timeout=60)
-    decoded = [codec.decode(m.value()) for m in out]
-    ids = [e.event_id for e in decoded]
-    assert len(ids) == len(set(ids)), f"{len(ids) - len(set(ids))} duplicated events"
-    assert len(ids) == events, f"{events - len(ids)} events missing"
-    warnings = {e.event_id: sorted(w.rule_id for w in e.validation_warnings) for e in decoded}
-    differ = [(i, expected.get(i), w) for i, w in warnings.items() if expected.get(i) != w]
-    assert not differ, f"{len(differ)} events judged otherwise than by one process, e.g. {differ[:3]}"
-    dead = [m.value() for m in read_all(kafka_bootstrap, settings.topics.dlq(CONNECTOR), timeout=60)]
-    assert len(dead) == len(set(dead)) == len(defective)
-    assert set(dead) == defective
+    assert_same_verdicts(observed(kafka_bootstrap, settings, CONNECTOR, codec), want)
+    assert_probe_judged_with_history(kafka_bootstrap, settings, CONNECTOR, probe, codec)

@@ -18,6 +18,7 @@ from gateway.pipeline.processor import RecordProcessor, Verdict
 from gateway.pipeline.pseudonym import pseudonymiser
 from gateway.pipeline.wiring import build_processor
 from gateway.samples.generate import generate
+from gateway.validation.state import CaseStates
 
 from .toy import ToyConnector
 
@@ -30,7 +31,7 @@ class _EveryThirdRejected:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    def check(self, events: Sequence[CaseEvent]) -> Verdict:
+    def check(self, events: Sequence[CaseEvent], states: CaseStates) -> Verdict:
         self.seen.extend(e.case_reference for e in events)
         if len(self.seen) % 3:
             return Verdict(tuple(events))

@@ -80,7 +80,7 @@ def test_event_ids_are_derived_from_content():
 
 
 class _RejectAll:
-    def check(self, events):
+    def check(self, events, states):
         finding = ValidationFinding(
             rule_id="VD-001",
             severity=Severity.ERROR,
@@ -92,7 +92,7 @@ class _RejectAll:
 
 
 class _WarnAll:
-    def check(self, events):
+    def check(self, events, states):
         finding = ValidationFinding(
             rule_id="EU-009",
             severity=Severity.WARNING,

@@ -18,7 +18,7 @@ from gw_connector_de_csv.values import format_amount, parse_amount
 
 DEFECT_KINDS = MappingProxyType(
     {
-        "wrong_column_count": "the row has one field more or one fewer than the header",
+        "wrong_column_count": "the row has one field more or two fewer than the header",
         "bad_date": "Zeitpunkt is no valid local time (31.02., 29.02. of a common year, ISO spelling, DST gap)",
         "unknown_code": "a code column holds a code that codes.toml does not list",
         "bad_amount": "Betrag_EUR is malformed (decimal point, one decimal, minus sign, unit) or does not add up",
@@ -76,7 +76,8 @@ def corrupt(data: bytes, kind: str, rng: random.Random, encoding: str, read_enco
         return _bad_bytes(data, rng, encoding, read_encoding)
     fields = split_fields(data.decode(encoding))
     if kind == "wrong_column_count":
-        fields = [*fields, ""] if rng.random() < 0.5 else fields[:-1]
+        # Two fewer, not one: a header-less row one field short is the valid layout before Förderung_Status.
+        fields = [*fields, ""] if rng.random() < 0.5 else fields[:-2]
     elif kind == "bad_date":
         fields[index_of("zeitpunkt")] = rng.choice(_BAD_TIMES)
     elif kind == "unknown_code":
