@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +40,11 @@ def make_connector(
         raise click.ClickException(str(exc)) from exc
     except ValueError as exc:
         raise click.ClickException(f"invalid configuration of connector {name!r}: {exc}") from exc
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, so a service finishes its batch and stops cleanly."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop

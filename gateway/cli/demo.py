@@ -8,7 +8,7 @@ from rich.table import Table
 
 from gateway.cli.common import load_settings, make_connector
 from gateway.connectors import discovery
-from gateway.ops.demo import dead_letter_line, describe, event_counts, run_demo
+from gateway.ops.demo import DemoResult, dead_letter_line, describe, event_counts, run_demo
 from gateway.ops.local_kafka import LocalKafka
 
 
@@ -72,6 +72,43 @@ def demo(bootstrap: str | None, per_type: int) -> None:
             console.print(f"  … all of them: `gateway dlq inspect -c {c.connector} --prefix {prefix}`")
     verdict = "[green]records in = events out + dead letters[/]" if result.balanced else "[red]COUNTS DO NOT ADD UP[/]"
     console.print(verdict)
+    exact = _show_detection(console, result)
     console.print("The broker keeps running; stop it with `gateway kafka-local stop`.")
-    if not result.balanced:
+    if not result.balanced or not exact:
         raise SystemExit(1)
+
+
+def _show_detection(console: Console, result: DemoResult) -> bool:
+    """Print the detector's alerts and how they compare with the movement samples' ground truth."""
+    found = result.detection
+    if found is None or result.settings is None:
+        return True
+    settings = result.settings
+    table = Table("rule", "Member State", "cases", "evidence", "supersedes", title=f"{result.topics.alerts}: alerts")
+    for a in sorted(found.alerts, key=lambda a: (a.rule_id, a.member_state, a.event_time)):
+        evidence = ", ".join(f"{e.role} {e.occurred_at:%Y-%m-%d}" for e in a.evidence)
+        table.add_row(a.rule_id, a.member_state, " ".join(a.case_references), evidence, "yes" if a.supersedes else "")
+    console.print(table)
+    others = len({k for k in found.found if k[0] not in found.movement_subjects})
+    console.print(
+        f"detector read {found.events_in} events; movement samples: {found.planted_found}/{len(found.expected)} "
+        f"planted alerts found with their evidence, {found.look_alikes_silent}/{len(found.look_alikes)} look-alikes "
+        f"silent; {others} alert(s) on the bundled samples' own stories (their kind-1 cases are SM-1 by design)"
+    )
+    sample = next((a for a in found.alerts if a.rule_id == "SM-3"), found.alerts[0] if found.alerts else None)
+    if sample is not None:
+        from gateway.detect.config import DetectorConfig
+        from gateway.detect.explain import render_explanation
+        from gateway.detect.service import SUBJECTS, default_codecs
+        from gateway.state.lookup import find_in_files
+
+        app = f"{result.topics.canonical.split('.', 1)[0]}.detect"
+        files = sorted((settings.state_dir / app / SUBJECTS).glob("*.sqlite"))
+        entry = find_in_files(files, sample.subject_key.encode())
+        if entry is not None:
+            timeline = default_codecs(settings).timelines.decode(entry.value)
+            console.print(f"[bold]gateway detect explain {sample.subject_key} --application {app}[/]")
+            console.print(render_explanation(timeline, DetectorConfig(), sample.event_time), highlight=False)
+    verdict = found.exact
+    console.print("[green]alerts = the planted ones, exactly[/]" if verdict else "[red]ALERTS DIFFER FROM THE PLANT[/]")
+    return verdict

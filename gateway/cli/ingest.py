@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
-from gateway.cli.common import load_settings, make_connector
+from gateway.cli.common import load_settings, make_connector, stop_on_signals
 from gateway.config import GatewaySettings
 from gateway.errors import FatalError
 from gateway.ops.provision import provision
@@ -38,13 +36,6 @@ def _settings(config_path: Path | None, bootstrap: str | None) -> GatewaySetting
             "warning: subject keys use the development secret; set GATEWAY_SUBJECT_KEY_SECRET", fg="yellow", err=True
         )
     return settings
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
 
 
 def print_summary(summary: IngestSummary, console: Console) -> None:
@@ -125,7 +116,7 @@ def watch(name: str, config_path: Path | None, bootstrap: str | None, poll: floa
         for summary in process_once(folder, ingestor):
             print_summary(summary, Console())
         return
-    watch_folder(folder, ingestor, poll_s=poll, stop=_stop_on_signals())
+    watch_folder(folder, ingestor, poll_s=poll, stop=stop_on_signals())
 
 
 @click.command("run")
@@ -160,7 +151,7 @@ def run(
     if instance is not None:
         options = replace(options, instance=instance)
     try:
-        stats = run_service(connector, settings, options, _stop_on_signals())
+        stats = run_service(connector, settings, options, stop_on_signals())
     except FatalError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

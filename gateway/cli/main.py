@@ -11,6 +11,7 @@ import click
 COMMANDS: dict[str, str] = {
     "connectors": "gateway.cli.connectors:connectors",
     "demo": "gateway.cli.demo:demo",
+    "detect": "gateway.cli.detect:detect",
     "dlq": "gateway.cli.dlq:dlq",
     "ingest": "gateway.cli.ingest:ingest",
     "run": "gateway.cli.ingest:run",
@@ -21,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "samples": "gateway.cli.samples:samples",
     "samples-movements": "gateway.cli.samples:samples_movements",
     "schemas": "gateway.cli.schemas:schemas",
+    "state": "gateway.cli.state:state",
 }
 
 

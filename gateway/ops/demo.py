@@ -3,6 +3,10 @@
 It starts the local Kafka broker, creates topics under a fresh prefix (so repeated demos do not meet each other's
 ingest progress), ingests ``samples/<connector>.*`` with each installed connector, then reads the canonical topic
 and the dead-letter queues back and shows them, checking records in = events out + dead letters.
+
+Then the downstream half: the movement samples (the three reference connectors as three Member States sharing
+people, written to ``samples/generated/movements``) are ingested too, the secondary-movement detector runs over the
+canonical topic, and its alerts are read back and compared with the planted ground truth.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings, TopicNames
 from gateway.connectors.base import Connector
+from gateway.detect.alerts import SecondaryMovementSuspected
 from gateway.dlq import headers as H
 from gateway.dlq.tools import DeadLetterRecord, read_dead_letters
 from gateway.events.models import CaseEvent
@@ -26,6 +31,8 @@ from gateway.pipeline.file_ingest import FileIngestor, IngestSummary
 from gateway.samples.generate import SampleManifest
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "samples"
+MOVEMENTS_DIR = SAMPLES_DIR / "generated" / "movements"
+MOVEMENTS_SEED = 2026
 
 
 @dataclass(slots=True)
@@ -72,6 +79,8 @@ class DemoResult:
     topics: TopicNames
     connectors: list[ConnectorResult] = field(default_factory=list)
     events: list[CaseEvent] = field(default_factory=list)
+    detection: DetectionResult | None = None
+    settings: GatewaySettings | None = None
 
     @property
     def balanced(self) -> bool:
@@ -93,15 +102,62 @@ def demo_topics(prefix: str) -> TopicNames:
         dlq_prefix=f"{prefix}.dlq.",
         raw_prefix=f"{prefix}.raw.",
         progress=f"{prefix}.ingest-progress",
+        alerts=f"{prefix}.alerts.v1",
+        erasures=f"{prefix}.erasures.v1",
+        detector_dlq=f"{prefix}.dlq.detector",
     )
 
 
-def run_demo(settings: GatewaySettings, connectors: list[Connector[Any]], *, prefix: str | None = None) -> DemoResult:
-    """Ingest each connector's bundled sample and read the topics back."""
+@dataclass(slots=True)
+class DetectionResult:
+    """What the detector made of the canonical topic, against the movement samples' ground truth.
+
+    Attributes:
+        alerts: Every alert read back (superseded ones included).
+        expected: Planted (subject key, rule) pairs of the movement samples, with their evidence.
+        found: The detector's open alerts (not superseded) by (subject key, rule), with their evidence.
+        look_alikes: Planted look-alikes: (subject key, rules that must not fire).
+        events_in: Canonical events the detector read.
+    """
+
+    alerts: list[SecondaryMovementSuspected]
+    expected: dict[tuple[str, str], frozenset[tuple[str, str]]]
+    found: dict[tuple[str, str], frozenset[tuple[str, str]]]
+    look_alikes: list[tuple[str, tuple[str, ...]]]
+    events_in: int
+
+    @property
+    def planted_found(self) -> int:
+        """Planted alerts found with exactly their evidence."""
+        return sum(1 for k, v in self.expected.items() if self.found.get(k) == v)
+
+    @property
+    def look_alikes_silent(self) -> int:
+        """Look-alikes none of whose rules fired."""
+        return sum(1 for key, rules in self.look_alikes if not any((key, r) in self.found for r in rules))
+
+    @property
+    def movement_subjects(self) -> set[str]:
+        """Subject keys of the movement samples."""
+        return {k for k, _ in self.expected} | {k for k, _ in self.look_alikes}
+
+    @property
+    def exact(self) -> bool:
+        """Every planted alert found, no look-alike fired, and no other alert for a movement subject."""
+        extra = [k for k in self.found if k[0] in self.movement_subjects and k not in self.expected]
+        return (
+            self.planted_found == len(self.expected) and self.look_alikes_silent == len(self.look_alikes) and not extra
+        )
+
+
+def run_demo(
+    settings: GatewaySettings, connectors: list[Connector[Any]], *, prefix: str | None = None, detect: bool = True
+) -> DemoResult:
+    """Ingest each connector's bundled sample and read the topics back; then, with ``detect``, the detector's part."""
     prefix = prefix or f"demo-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
     settings = settings.model_copy(update={"topics": demo_topics(prefix)})
     provision(settings, [c.name for c in connectors])
-    result = DemoResult(settings.topics)
+    result = DemoResult(settings.topics, settings=settings)
     for connector in connectors:
         sample = find_sample(connector.name)
         if sample is None:
@@ -112,7 +168,52 @@ def run_demo(settings: GatewaySettings, connectors: list[Connector[Any]], *, pre
         dead = list(read_dead_letters(settings.kafka, settings.topics.dlq(connector.name)))
         result.connectors.append(ConnectorResult(connector.name, sample, summary, manifest, dead))
     result.events = read_events(settings)
+    if detect:
+        result.detection = run_detection(settings, connectors, prefix)
     return result
+
+
+def run_detection(settings: GatewaySettings, connectors: list[Connector[Any]], prefix: str) -> DetectionResult:
+    """Ingest the movement samples, run the detector until it is idle, and read its alerts back.
+
+    ``settings`` must carry the demo's topics (``demo_topics``).
+    """
+    from gateway.detect.alerts import alert_codec
+    from gateway.detect.config import DetectorConfig
+    from gateway.detect.service import DetectorOptions, default_codecs, run_detector
+    from gateway.pipeline.pseudonym import pseudonymiser
+    from gateway.samples.movements import FILE_NAMES, MANIFEST_NAME, write_movements
+
+    by_name = {c.name: c for c in connectors if c.name in FILE_NAMES}
+    write_movements(MOVEMENTS_DIR, seed=MOVEMENTS_SEED, count=60, connectors=by_name)
+    manifest = json.loads((MOVEMENTS_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))
+    for name, connector in by_name.items():
+        FileIngestor(connector, settings).ingest(MOVEMENTS_DIR / FILE_NAMES[name])
+    options = DetectorOptions(application=f"{prefix}.detect", instance="demo", idle_exit_s=3.0)
+    stats = run_detector(settings, DetectorConfig(), default_codecs(settings), options)
+    codec = alert_codec()
+    alerts = [codec.decode(m.value() or b"") for m in read_to_end(settings.kafka, settings.topics.alerts)]
+
+    secret = settings.subject_key_secret.get_secret_value().encode()
+    keys = {ms: pseudonymiser(secret, ms) for ms in manifest["member_states"].values()}
+    expected = {
+        (keys[a["member_state"]](a["person_ref"]), a["rule_id"]): frozenset(
+            (e["event_type"], e["occurred_at"]) for e in a["evidence"]
+        )
+        for a in manifest["expected_alerts"]
+    }
+    look_alikes = [
+        (keys[x["member_state"]](x["person_ref"]), tuple(x["must_not_fire"])) for x in manifest["look_alikes"]
+    ]
+    superseded = {a.supersedes for a in alerts if a.supersedes}
+    found = {
+        (a.subject_key, a.rule_id): frozenset(
+            (e.event_type, e.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ")) for e in a.evidence
+        )
+        for a in alerts
+        if a.alert_id not in superseded
+    }
+    return DetectionResult(alerts, expected, found, look_alikes, stats.records_in)
 
 
 def read_events(settings: GatewaySettings) -> list[CaseEvent]:

@@ -1,7 +1,7 @@
 """The planted movement stories: one person's path across Member States, with the alerts it must and must not raise.
 
 Every story here is written down together with its ground truth. The expectations assume the detector's default
-configuration (``docs/design/detector-contract.md``): SM-2 within 1826 days, SM-3 within 12 months, SM-4 within
+configuration (``docs/detector.md``): SM-2 within 1826 days, SM-3 within 12 months, SM-4 within
 180 days, Eurodac retention by category (APPLICANT 10 years; ILLEGAL_STAY and IRREGULAR_CROSSING 5 years) and
 national retention of 1826 days. Windows are kept far from their edges (an SM-3 entry at most 300 days after the
 departure, a late entry at least 440 days after), so that a detector counting months or days either way agrees.

@@ -66,7 +66,7 @@ FILE_NAMES: dict[str, str] = {"de-csv": "de-csv.csv", "fr-jsonl": "fr-jsonl.json
 MANIFEST_NAME = "movements.manifest.json"
 DEFAULT_COUNT = 30
 
-# What the expectations assume: the detector's defaults (docs/design/detector-contract.md).
+# What the expectations assume: the detector's defaults (docs/detector.md).
 _ASSUMED: dict[str, Any] = {
     "sm2_window_days": 1826,
     "sm3_window_months": 12,

@@ -53,12 +53,19 @@ class BytesCodec:
 class AvroValueCodec(Generic[T]):
     """Values as Avro single-object encoding, through conversion functions to and from Avro records (dicts).
 
+    It remembers the values of the last few thousand bytes it decoded: the value of given bytes never changes, so
+    reading the same bytes again skips the Avro decoding. Only decoded values are remembered, never the values
+    given to ``encode``: the encoding may drop detail (instants to the millisecond), and a value read back must be
+    the same whether it was remembered or decoded after a restart. The values must be immutable (named tuples,
+    frozen dataclasses), as the state runtime's values are.
+
     Args:
         schema_dir: Folder with one ``<full name>.avsc`` file per named type.
         root: Full name of the value's record type.
         to_avro: The value as an Avro record (a dict fastavro writes).
         from_avro: The value of an Avro record read into the current schema.
         history: Schemas of released versions, so values written with them stay readable.
+        remember: How many values of recently decoded bytes to keep (0: none).
     """
 
     def __init__(
@@ -68,12 +75,16 @@ class AvroValueCodec(Generic[T]):
         to_avro: Callable[[T], dict[str, Any]],
         from_avro: Callable[[dict[str, Any]], T],
         history: Iterable[dict[str, Any]] = (),
+        *,
+        remember: int = 4096,
     ) -> None:
         self.store = SchemaStore(load_root(schema_dir, root))
         self.store.add_all(history)
         self._header = single_object.header(self.store.current_fp)
         self._to_avro = to_avro
         self._from_avro = from_avro
+        self._remember = remember
+        self._recent: dict[bytes, T] = {}
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -89,6 +100,9 @@ class AvroValueCodec(Generic[T]):
 
     def decode(self, data: bytes) -> T:
         """The value of single-object bytes written with the current or a released schema."""
+        known = self._recent.get(data)
+        if known is not None:
+            return known
         try:
             fp, body = single_object.split(data)
         except ValueError as exc:
@@ -100,4 +114,12 @@ class AvroValueCodec(Generic[T]):
             record = schemaless_reader(io.BytesIO(body), writer, self.store.current)
         except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
             raise DecodeError(f"corrupt Avro body: {exc}") from exc
-        return self._from_avro(cast(dict[str, Any], record))
+        value = self._from_avro(cast(dict[str, Any], record))
+        self._keep(data, value)
+        return value
+
+    def _keep(self, data: bytes, value: T) -> None:
+        if self._remember:
+            if len(self._recent) >= self._remember:
+                self._recent.clear()  # cheaper than tracking recency, and the working set refills within a batch
+            self._recent[data] = value

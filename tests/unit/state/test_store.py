@@ -164,3 +164,25 @@ def test_a_clean_close_skips_the_integrity_check_unless_asked(tmp_path):
     _damage_pages(path)
     with pytest.raises(StoreCorruptError):
         PartitionStore(path, "cl", 0, verify="always")
+
+
+def test_the_value_codec_remembers_only_what_it_decoded_and_stays_bounded():
+    import datetime as dt
+
+    from gateway.validation.state import CaseState
+    from gateway.validation.state_codec import case_state_codec
+
+    codec = case_state_codec()
+    precise = CaseState(departed_at=dt.datetime(2026, 3, 1, 12, 0, 0, 999_999, tzinfo=dt.UTC))
+    data = codec.encode(precise)
+    first = codec.decode(data)
+    # What was given to encode is never handed back: the encoding keeps milliseconds, and a remembered value must
+    # equal what a fresh process decodes.
+    assert first.departed_at == dt.datetime(2026, 3, 1, 12, 0, 0, 999_000, tzinfo=dt.UTC)
+    assert codec.decode(data) is first  # remembered: the very object, no decoding
+    assert case_state_codec().decode(data) == first
+    small = case_state_codec()
+    small._remember = 2
+    for i in range(5):
+        small.decode(small.encode(CaseState(decision_reference=f"d{i}")))
+    assert len(small._recent) <= 2

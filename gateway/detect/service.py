@@ -1,0 +1,258 @@
+"""``gateway detect``: the secondary-movement detector as a service, exactly once, on the state runtime.
+
+Reads the canonical topic (``read_committed``) and the erasure requests, keyed alike by subject key and
+co-partitioned, so one process holds everything about a subject. Per subject it keeps a ``SubjectTimeline`` in the
+``subjects`` store; each relevant event goes through ``observe`` and its alerts go to the alerts topic, in the same
+Kafka transaction as the store's changelog records and the input offsets. Processes of one deployment share the
+consumer group and split the partitions; a partition that moves is restored from its changelog first.
+
+Messages the detector cannot decode are not skipped: they go to the detector's dead-letter topic with the reason
+and the original bytes, as the ingest stage's dead letters do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from confluent_kafka import Message
+from confluent_kafka.admin import AdminClient
+
+from gateway.codec.codec import EventCodec
+from gateway.config import GatewaySettings
+from gateway.detect.alerts import SecondaryMovementSuspected
+from gateway.detect.config import DetectorConfig
+from gateway.detect.observe import observe
+from gateway.detect.timeline import FACT_EVENT_TYPES, SubjectTimeline
+from gateway.errors import DecodeError, FatalError, TransientError
+from gateway.events.headers import EVENT_TYPE_HEADER
+from gateway.kafka.producer import OutboundMessage
+from gateway.kafka.retry import RetrySettings, retrying
+from gateway.kafka.settings import ConsumerSettings, TransactionSettings
+from gateway.kafka.topics import ensure_topics
+from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, Transform
+from gateway.state import StateRuntime, StateSettings, ValueCodec
+
+__all__ = ["SUBJECTS", "DetectorCodecs", "DetectorOptions", "default_codecs", "detector_transform", "run_detector"]
+
+_log = logging.getLogger(__name__)
+
+SUBJECTS = "subjects"
+"""The detector's store: subject key -> ``SubjectTimeline``."""
+
+_RELEVANT = frozenset(str(t).encode() for t in FACT_EVENT_TYPES)
+_EXPIRY_SWEEP = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorOptions:
+    """How one detector process runs.
+
+    Attributes:
+        application: Names the changelog topics, the transactional ids and (by default) the consumer group; one per
+            deployment.
+        instance: Stable name of this process (its transactional id), so a restart fences its zombie.
+        group_id: Consumer group of the processes sharing the partitions; None: the application name.
+        idle_exit_s: Stop after this long without input (batch jobs, tests); None runs until stopped.
+        batch_records: Most records per transaction.
+        outage_deadline_s: Longest broker outage to wait out before giving up.
+    """
+
+    application: str = "gateway-detect"
+    instance: str = socket.gethostname()
+    group_id: str | None = None
+    idle_exit_s: float | None = None
+    batch_records: int = 2_000
+    outage_deadline_s: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorCodecs:
+    """The encodings the detector reads and writes.
+
+    Attributes:
+        events: Canonical events (both framings).
+        timelines: The store's values.
+        alerts: Alert values.
+    """
+
+    events: EventCodec
+    timelines: ValueCodec[SubjectTimeline]
+    alerts: ValueCodec[SecondaryMovementSuspected]
+
+
+def _millis(at: dt.datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def detector_transform(
+    runtime: StateRuntime,
+    config: DetectorConfig,
+    codecs: DetectorCodecs,
+    settings: GatewaySettings,
+    on_alert: Callable[[SecondaryMovementSuspected], None] | None = None,
+) -> Transform:
+    """The batch transform: canonical events and erasure requests -> alerts, dead letters and state changes.
+
+    Pure apart from the store it reads and writes through ``runtime`` (whose changes it returns with the outputs),
+    so a batch that is aborted and redone gives the same outputs.
+    """
+    topics = settings.topics
+    alerts_topic, erasures, dlq = topics.alerts, topics.erasures, topics.detector_dlq
+
+    def transform(batch: Sequence[Message]) -> list[OutboundMessage]:
+        out: list[OutboundMessage] = []
+        touched: set[int] = set()
+        for message in batch:
+            partition, key = message.partition() or 0, message.key() or b""
+            store = runtime.store(SUBJECTS, partition)
+            touched.add(partition)
+            if message.topic() == erasures:
+                store.delete(key)
+                _log.info(
+                    "erased the state of one subject (partition %d, request at offset %d)",
+                    partition,
+                    message.offset() or 0,
+                )
+                continue
+            headers = cast(list[tuple[str, bytes]], message.headers() or [])
+            declared = next((v for k, v in headers if k == EVENT_TYPE_HEADER), None)
+            if declared is not None and declared not in _RELEVANT:
+                continue  # an event type no rule reads: not even decoded
+            try:
+                event = codecs.events.decode(message.value() or b"", message.topic() or "")
+            except DecodeError as exc:
+                out.append(_dead_letter(dlq, message, exc))
+                continue
+            if event.event_type not in FACT_EVENT_TYPES:
+                continue
+            raw = store.get(key)
+            timeline = None if raw is None else codecs.timelines.decode(raw)
+            store.advance(_millis(event.occurred_at))
+            seen = observe(timeline, event, config)
+            if seen.timeline is None:
+                if raw is not None:
+                    store.delete(key)
+            elif seen.timeline is not timeline:
+                expires = None if seen.expires_at is None else _millis(seen.expires_at)
+                store.put(key, codecs.timelines.encode(seen.timeline), expires)
+            for alert in seen.alerts:
+                out.append(
+                    OutboundMessage(
+                        alerts_topic, key, codecs.alerts.encode(alert), (("gw.alert.rule", alert.rule_id.encode()),)
+                    )
+                )
+                if on_alert is not None:
+                    on_alert(alert)
+        for partition in sorted(touched):
+            store = runtime.store(SUBJECTS, partition)
+            for expired in store.expired(store.stream_time_ms, _EXPIRY_SWEEP):
+                store.delete(expired)  # retention over: the subject's entry goes, with a tombstone in the changelog
+        return out + runtime.changes()
+
+    return transform
+
+
+def _dead_letter(topic: str, message: Message, exc: Exception) -> OutboundMessage:
+    original = cast(list[tuple[str, bytes]], message.headers() or [])
+    headers = (
+        *original,
+        ("__connect.errors.topic", (message.topic() or "").encode()),
+        ("__connect.errors.partition", str(message.partition() or 0).encode()),
+        ("__connect.errors.offset", str(message.offset() or 0).encode()),
+        ("__connect.errors.connector.name", b"detector"),
+        ("__connect.errors.stage", b"VALUE_CONVERTER"),
+        ("__connect.errors.exception.class.name", f"{type(exc).__module__}.{type(exc).__qualname__}".encode()),
+        ("__connect.errors.exception.message", str(exc).encode()),
+    )
+    return OutboundMessage(topic, message.key(), message.value(), headers)
+
+
+def default_codecs(settings: GatewaySettings) -> DetectorCodecs:
+    """The codecs of a deployment: its event framing, and the released state and alert schemas kept readable."""
+    from gateway.codec.registry import ConfluentFraming, RegistrySettings
+    from gateway.detect.alerts import ALERT_ROOT, alert_codec
+    from gateway.detect.state_codec import TIMELINE_ROOT, timeline_codec
+    from gateway.evolution.history import load_history
+
+    registry = (
+        None
+        if settings.registry_url is None
+        else ConfluentFraming.from_settings(RegistrySettings(url=settings.registry_url))
+    )
+    return DetectorCodecs(
+        events=EventCodec(registry=registry),
+        timelines=timeline_codec(history=[s.schema for s in load_history(root=TIMELINE_ROOT)]),
+        alerts=alert_codec(history=[s.schema for s in load_history(root=ALERT_ROOT)]),
+    )
+
+
+def state_runtime(settings: GatewaySettings, options: DetectorOptions) -> StateRuntime:
+    """The detector's state runtime (one store, ``subjects``)."""
+    state = StateSettings(
+        directory=settings.state_dir,
+        application=options.application,
+        stores=(SUBJECTS,),
+        replication_factor=settings.topics.replication_factor,
+    )
+    return StateRuntime(settings.kafka, state)
+
+
+def provision_detector(settings: GatewaySettings, runtime: StateRuntime) -> None:
+    """Create the detector's topics and changelogs where missing (the canonical topic must exist)."""
+    admin = AdminClient(dict(settings.kafka.to_librdkafka()))
+    ensure_topics(admin, settings.topics.detector_specs())
+    runtime.ensure_changelogs_for(admin, settings.topics.canonical)
+
+
+def run_detector(
+    settings: GatewaySettings,
+    config: DetectorConfig,
+    codecs: DetectorCodecs,
+    options: DetectorOptions,
+    stop: threading.Event | None = None,
+) -> ProcessorStats:
+    """Run the detector until stopped, idle or failed for good; wait out broker outages."""
+    stop = stop or threading.Event()
+    runtime = state_runtime(settings, options)
+    provision_detector(settings, runtime)
+    transform = detector_transform(runtime, config, codecs, settings)
+    group = options.group_id or options.application
+    consumer = ConsumerSettings(group_id=group, group_instance_id=f"{group}-{options.instance}")
+    txn = TransactionSettings(transactional_id=f"{options.application}-{options.instance}")
+    outage = retrying(RetrySettings(max_attempts=10_000, deadline_s=options.outage_deadline_s, max_delay_s=5.0))
+    total = ProcessorStats()
+    try:
+        for attempt in outage:
+            with attempt:
+                proc = TransactionalProcessor(
+                    settings.kafka,
+                    consumer,
+                    txn,
+                    transform,
+                    topics=[settings.topics.canonical, settings.topics.erasures],
+                    producer=settings.producer,
+                    limits=BatchLimits(max_records=options.batch_records, max_wait_s=1.0),
+                    participant=runtime,
+                )
+                try:
+                    with proc:
+                        proc.run(idle_timeout=options.idle_exit_s, stop=stop)
+                except FatalError as exc:
+                    _log.warning("detector stopped (%s); rebuilding it", exc)
+                    time.sleep(1.0)
+                    raise TransientError(str(exc)) from exc
+                total = _add(total, proc.stats)
+    finally:
+        runtime.close()
+    return total
+
+
+def _add(a: ProcessorStats, b: ProcessorStats) -> ProcessorStats:
+    return ProcessorStats(**{f: getattr(a, f) + getattr(b, f) for f in a.__dataclass_fields__})
