@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONNECTORS := $(wildcard connectors/*/pyproject.toml)
 
-.PHONY: bootstrap demo test lint unit integration bench broker-start broker-stop clean
+.PHONY: bootstrap demo test lint unit integration bench bench-detect broker-start broker-stop clean
 
 bootstrap: $(VENV)/.installed
 
@@ -38,6 +38,9 @@ test: lint
 bench: bootstrap
 	$(BIN)/python bench/ingest.py
 
+bench-detect: bootstrap
+	$(BIN)/python bench/detect.py
+
 broker-start: bootstrap
 	$(BIN)/gateway kafka-local start
 
@@ -47,4 +50,4 @@ broker-stop: bootstrap
 clean:
 	-$(BIN)/gateway kafka-local stop
 	-$(BIN)/gateway kafka-local stop --name test
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/out samples/generated
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/out samples/generated .gateway-state
