@@ -126,7 +126,7 @@ def detector_transform(
             if declared is not None and declared not in _RELEVANT:
                 continue  # an event type no rule reads: not even decoded
             try:
-                event = codecs.events.decode(message.value() or b"", message.topic() or "")
+                event = codecs.events.decode(message.value() or b"", message.topic() or "", trusted=True)
             except DecodeError as exc:
                 out.append(_dead_letter(dlq, message, exc))
                 continue
