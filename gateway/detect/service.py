@@ -109,12 +109,13 @@ def detector_transform(
     def transform(batch: Sequence[Message]) -> list[OutboundMessage]:
         out: list[OutboundMessage] = []
         touched: set[int] = set()
+        timelines = _BatchTimelines(runtime, codecs.timelines)
         for message in batch:
             partition, key = message.partition() or 0, message.key() or b""
             store = runtime.store(SUBJECTS, partition)
             touched.add(partition)
             if message.topic() == erasures:
-                store.delete(key)
+                timelines.erase(partition, key)
                 _log.info(
                     "erased the state of one subject (partition %d, request at offset %d)",
                     partition,
@@ -132,16 +133,11 @@ def detector_transform(
                 continue
             if event.event_type not in FACT_EVENT_TYPES:
                 continue
-            raw = store.get(key)
-            timeline = None if raw is None else codecs.timelines.decode(raw)
+            timeline = timelines.get(partition, key)
             store.advance(_millis(event.occurred_at))
             seen = observe(timeline, event, config)
-            if seen.timeline is None:
-                if raw is not None:
-                    store.delete(key)
-            elif seen.timeline is not timeline:
-                expires = None if seen.expires_at is None else _millis(seen.expires_at)
-                store.put(key, codecs.timelines.encode(seen.timeline), expires)
+            if seen.timeline is not timeline:
+                timelines.set(partition, key, seen.timeline)
             for alert in seen.alerts:
                 out.append(
                     OutboundMessage(
@@ -150,6 +146,7 @@ def detector_transform(
                 )
                 if on_alert is not None:
                     on_alert(alert)
+        timelines.flush()
         for partition in sorted(touched):
             store = runtime.store(SUBJECTS, partition)
             for expired in store.expired(store.stream_time_ms, _EXPIRY_SWEEP):
@@ -157,6 +154,54 @@ def detector_transform(
         return out + runtime.changes()
 
     return transform
+
+
+class _BatchTimelines:
+    """The timelines one batch reads and writes: each read from the store at most once, written back once.
+
+    A subject's events often share a batch; between them its timeline stays here instead of going through Avro and
+    SQLite each time. A value served from here passes the same expiry test as a read from the store (the entry's
+    expiry against the partition's event time), so the outcome never depends on where batches begin and end. The
+    values are exact: events read from the topic carry instants to the millisecond, as the state schema does.
+    """
+
+    def __init__(self, runtime: StateRuntime, codec: ValueCodec[SubjectTimeline]) -> None:
+        self._runtime = runtime
+        self._codec = codec
+        self._values: dict[tuple[int, bytes], SubjectTimeline | None] = {}
+        self._changed: set[tuple[int, bytes]] = set()
+
+    def get(self, partition: int, key: bytes) -> SubjectTimeline | None:
+        slot = (partition, key)
+        if slot not in self._values:
+            raw = self._runtime.store(SUBJECTS, partition).get(key)
+            self._values[slot] = None if raw is None else self._codec.decode(raw)
+            return self._values[slot]
+        value = self._values[slot]
+        expires = None if value is None else value.expires_at
+        if expires is not None and _millis(expires) <= self._runtime.store(SUBJECTS, partition).stream_time_ms:
+            return None  # what the store would answer: retention over
+        return value
+
+    def set(self, partition: int, key: bytes, value: SubjectTimeline | None) -> None:
+        self._values[(partition, key)] = value
+        self._changed.add((partition, key))
+
+    def erase(self, partition: int, key: bytes) -> None:
+        self._runtime.store(SUBJECTS, partition).delete(key)
+        self._values[(partition, key)] = None
+        self._changed.discard((partition, key))
+
+    def flush(self) -> None:
+        """Write each changed timeline to its store once (a tombstone for one no longer kept)."""
+        for partition, key in sorted(self._changed):
+            store, value = self._runtime.store(SUBJECTS, partition), self._values[(partition, key)]
+            if value is None:
+                store.delete(key)
+            else:
+                expires = None if value.expires_at is None else _millis(value.expires_at)
+                store.put(key, self._codec.encode(value), expires)
+        self._changed.clear()
 
 
 def _dead_letter(topic: str, message: Message, exc: Exception) -> OutboundMessage:
