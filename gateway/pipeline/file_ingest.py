@@ -44,7 +44,6 @@ from gateway.pipeline.processor import BATCH_RECORDS, RecordProcessor
 from gateway.pipeline.progress import Progress, file_identity, progress_message, read_progress
 from gateway.pipeline.wiring import build_processor
 from gateway.state import StateRuntime, StateSettings
-from gateway.validation.state import CaseStates
 from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 
 CASES_STORE = "cases"
@@ -221,11 +220,12 @@ class FileIngestor:
             if prior.complete:
                 summary.already_complete = True
                 return
-            states: CaseStates | None = None
+            states: StoredCaseStates | None = None
             if runtime is not None and self._codec is not None:
                 # After init_transactions, which aborted what a fenced predecessor left open: the restore then
                 # reads the changelog to its end rather than stopping at that transaction.
                 runtime.assigned([TopicPartition(runtime.changelog(CASES_STORE), 0)])
+                # One per attempt: an aborted batch ends the attempt, so its unflushed states are dropped with it.
                 states = StoredCaseStates(runtime.store(CASES_STORE, 0), self._codec)
             correlation = prior.correlation_id or f"ingest:{uuid.uuid4()}"
             processor = build_processor(self.connector, settings, correlation_id=correlation)
@@ -253,7 +253,7 @@ class _Run:
         summary: IngestSummary,
         correlation: str,
         runtime: StateRuntime | None,
-        states: CaseStates | None,
+        states: StoredCaseStates | None,
     ) -> None:
         self.ingestor, self.producer, self.processor = ingestor, producer, processor
         self.summary, self.correlation = summary, correlation
@@ -326,6 +326,8 @@ class _Run:
                 return
             self.begin()
         s = self.summary
+        if self.states is not None:
+            self.states.flush()  # the batch's state changes become store writes, hence changelog records
         if self.runtime is not None:
             for change in self.runtime.changes():
                 self.producer.send(change)

@@ -86,7 +86,9 @@ def transform_for(
         processor: Processes the records.
         settings: Topic names.
         runtime: The state runtime whose store ``cases`` of each partition holds that partition's case states;
-            None validates against the processor's own states (rules off: nothing is read or written).
+            None validates against the processor's own states (rules off: nothing is read or written). Each call
+            keeps a partition's states for the batch and writes each changed one back once at its end
+            (``StoredCaseStates.flush``), before collecting the changes.
         codec: Case states as bytes; defaults to `case_state_codec`.
     """
     canonical, dlq = settings.topics.canonical, settings.topics.dlq(connector.name)
@@ -109,11 +111,15 @@ def transform_for(
             position = f"{topic}/{partition}/{offset}"
             records.append(connector.from_message(msg.value() or b"", topic, position, offset, dict(original)))
         out: list[OutboundMessage] = []
+        # This batch's case states, one per partition: new each time, so an aborted and redone batch starts afresh.
+        opened: list[StoredCaseStates] = []
         if runtime is None or codec is None:
             outcomes = processor.process_batch(records, correlations)
         else:
             partitions = [msg.partition() or 0 for msg in batch]
-            outcomes = by_partition(processor, partial(_case_states, runtime, codec), records, correlations, partitions)
+            outcomes = by_partition(
+                processor, partial(_case_states, runtime, codec, opened), records, correlations, partitions
+            )
         for msg, outcome, correlation, (origin, original) in zip(batch, outcomes, correlations, origins, strict=True):
             dead = outcome.dead_letter
             if dead is None:
@@ -134,6 +140,8 @@ def transform_for(
             )
             out.append(OutboundMessage(dlq, msg.key(), msg.value(), tuple(headers)))
         if runtime is not None:
+            for states in opened:
+                states.flush()  # the batch's state changes become store writes, hence changelog records
             out.extend(runtime.changes())
         return out
 
@@ -202,8 +210,12 @@ def by_partition(
     return [outcomes[i] for i in range(len(records))]
 
 
-def _case_states(runtime: StateRuntime, codec: ValueCodec[CaseState], partition: int) -> CaseStates:
-    return StoredCaseStates(runtime.store(CASES_STORE, partition), codec)
+def _case_states(
+    runtime: StateRuntime, codec: ValueCodec[CaseState], opened: list[StoredCaseStates], partition: int
+) -> CaseStates:
+    states = StoredCaseStates(runtime.store(CASES_STORE, partition), codec)
+    opened.append(states)
+    return states
 
 
 def _state_runtime(connector: Connector[Any], settings: GatewaySettings, options: ServiceOptions) -> StateRuntime:

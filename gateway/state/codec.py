@@ -54,10 +54,16 @@ class AvroValueCodec(Generic[T]):
     """Values as Avro single-object encoding, through conversion functions to and from Avro records (dicts).
 
     It remembers the values of the last few thousand bytes it decoded: the value of given bytes never changes, so
-    reading the same bytes again skips the Avro decoding. Only decoded values are remembered, never the values
-    given to ``encode``: the encoding may drop detail (instants to the millisecond), and a value read back must be
-    the same whether it was remembered or decoded after a restart. The values must be immutable (named tuples,
-    frozen dataclasses), as the state runtime's values are.
+    reading the same bytes again skips the Avro decoding. By default only decoded values are remembered, never the
+    values given to ``encode``: the encoding may drop detail (instants to the millisecond), and a value read back
+    must be the same whether it was remembered or decoded after a restart.
+
+    With ``lossless=True`` the caller promises that every value it encodes survives the round trip exactly
+    (``decode(encode(v)) == v``, down to the time zone of instants), as the case states of
+    ``gateway.validation.state`` do; ``encode`` then remembers its bytes' value too, so reading back what was just
+    written skips the decoding as well. A value that breaks the promise would be handed back as given by this
+    process and as decoded by a restarted one: verdicts would then depend on restarts. The values must be
+    immutable (named tuples, frozen dataclasses), as the state runtime's values are.
 
     Args:
         schema_dir: Folder with one ``<full name>.avsc`` file per named type.
@@ -65,7 +71,8 @@ class AvroValueCodec(Generic[T]):
         to_avro: The value as an Avro record (a dict fastavro writes).
         from_avro: The value of an Avro record read into the current schema.
         history: Schemas of released versions, so values written with them stay readable.
-        remember: How many values of recently decoded bytes to keep (0: none).
+        remember: How many values of recently decoded (or, lossless, encoded) bytes to keep (0: none).
+        lossless: Every value given to ``encode`` round-trips exactly, so ``encode`` may remember it too.
     """
 
     def __init__(
@@ -77,6 +84,7 @@ class AvroValueCodec(Generic[T]):
         history: Iterable[dict[str, Any]] = (),
         *,
         remember: int = 4096,
+        lossless: bool = False,
     ) -> None:
         self.store = SchemaStore(load_root(schema_dir, root))
         self.store.add_all(history)
@@ -84,6 +92,7 @@ class AvroValueCodec(Generic[T]):
         self._to_avro = to_avro
         self._from_avro = from_avro
         self._remember = remember
+        self.lossless = lossless
         self._recent: dict[bytes, T] = {}
 
     @property
@@ -96,7 +105,10 @@ class AvroValueCodec(Generic[T]):
         buf = io.BytesIO()
         buf.write(self._header)
         schemaless_writer(buf, self.store.current, self._to_avro(value))
-        return buf.getvalue()
+        data = buf.getvalue()
+        if self.lossless:
+            self._keep(data, value)
+        return data
 
     def decode(self, data: bytes) -> T:
         """The value of single-object bytes written with the current or a released schema."""

@@ -6,6 +6,11 @@ event is accepted (no ERROR finding) replace the stored state by ``fold(state, e
 dead-letter queue are not folded, so a rejected record cannot make later records look valid. On replay, fold
 the accepted events again in their original order; the state is a pure function of them.
 
+Every value a state holds is one the state's Avro encoding keeps exactly: instants are in UTC and floored to the
+millisecond (`exact_instant`), as ``timestamp-millis`` keeps them. A state held in memory therefore equals the same
+state read back from a store after a restart, so no verdict can depend on where a state was read from: the
+write-back of ``StoredCaseStates`` and the value memory of its codec rely on it.
+
 Where the states live is the caller's choice, behind the small `CaseStates` protocol: `InMemoryCaseStates` for
 a dry run and tests, ``gateway.validation.state_codec.StoredCaseStates`` over a durable state store for ingest and
 service mode.
@@ -31,6 +36,34 @@ from gateway.events.models import (
 
 CaseKey = tuple[MemberState, str]
 """A case: the Member State that runs it and its national case reference."""
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MILLISECOND = dt.timedelta(milliseconds=1)
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
+_LATEST = dt.datetime.max.replace(microsecond=999_000, tzinfo=dt.UTC)
+
+
+def exact_instant(at: dt.datetime) -> dt.datetime:
+    """The instant in UTC floored to the millisecond: exactly what Avro ``timestamp-millis`` keeps of it.
+
+    Floored, not rounded, as the state codec writes it, and in ``datetime.UTC`` itself, as the codec reads it back,
+    so that the local date of the instant in any zone (which rules compare) is the same before and after a round
+    trip. An instant whose UTC time falls outside ``datetime``'s range (year 1 or 9999 with an offset) is clamped
+    to the nearest end of it: folding must never fail, since events are folded before their verdict is known, and
+    such an event is rejected by the plausibility rules anyway.
+
+    Args:
+        at: An aware datetime.
+    """
+    if at.tzinfo is dt.UTC:
+        extra = at.microsecond % 1000
+        return at.replace(microsecond=at.microsecond - extra) if extra else at
+    # Arithmetic on the instant rather than on its local fields: an offset may itself have sub-millisecond parts.
+    since_epoch = (at - _EPOCH) // _MILLISECOND * _MILLISECOND
+    try:
+        return _EPOCH + since_epoch
+    except OverflowError:
+        return _EARLIEST if since_epoch < dt.timedelta(0) else _LATEST
 
 
 class CaseState(NamedTuple):
@@ -103,7 +136,7 @@ def _grant(s: CaseState, p: AssistanceGranted) -> CaseState:
 
 
 def _departure(s: CaseState, p: DepartureConfirmed) -> CaseState:
-    return s._replace(departed_at=p.departed_at)
+    return s._replace(departed_at=exact_instant(p.departed_at))
 
 
 # Payload type -> how it changes the state; payloads not listed change nothing.
@@ -118,7 +151,11 @@ _FOLDS: dict[type[Any], Callable[[CaseState, Any], CaseState]] = {
 
 
 def fold(state: CaseState, event: CaseEvent) -> CaseState:
-    """The state after an accepted event. Pure: ``state`` is not changed; events that change nothing return it."""
+    """The state after an accepted event. Pure: ``state`` is not changed; events that change nothing return it.
+
+    The state returned holds only values its Avro encoding keeps exactly (see `exact_instant`), so it round-trips
+    through ``case_state_codec`` unchanged whenever ``state`` does.
+    """
     change = _FOLDS.get(type(event.payload))
     return state if change is None else change(state, event.payload)
 

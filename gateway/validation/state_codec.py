@@ -2,7 +2,8 @@
 
 Member State codes and decision statuses are strings in the state schema, so a symbol added to the canonical schema
 later can be stored before this schema learns it; reading maps a symbol this version does not know to the canonical
-``UNKNOWN``. ``departed_at`` is kept to the millisecond, as in the canonical events.
+``UNKNOWN``. ``departed_at`` is kept to the millisecond, as in the canonical events; ``fold`` keeps it so too, so
+every state the pipeline builds round-trips exactly.
 """
 
 from __future__ import annotations
@@ -76,15 +77,23 @@ def case_state_from_avro(record: Mapping[str, Any]) -> CaseState:
 
 
 def case_state_codec(
-    schema_dir: Path = STATE_SCHEMA_DIR, history: Iterable[dict[str, Any]] = ()
+    schema_dir: Path = STATE_SCHEMA_DIR, history: Iterable[dict[str, Any]] = (), *, lossless: bool = True
 ) -> AvroValueCodec[CaseState]:
     """Single-object Avro codec of case states over ``schemas/avro/state/``.
+
+    Lossless by default: the states ``fold`` builds hold only values the encoding keeps exactly (instants in UTC,
+    to the millisecond), so the codec may remember the value of the bytes it encodes, and a state written in one
+    batch is read back in the next without decoding. Encode only such states with it; a hand-made state with
+    sub-millisecond instants needs ``lossless=False``.
 
     Args:
         schema_dir: Folder of the state schema.
         history: Released versions of the schema, so that values they wrote stay readable.
+        lossless: Remember encoded values as well as decoded ones (see ``AvroValueCodec``).
     """
-    return AvroValueCodec(schema_dir, CASE_STATE_ROOT, case_state_to_avro, case_state_from_avro, history)
+    return AvroValueCodec(
+        schema_dir, CASE_STATE_ROOT, case_state_to_avro, case_state_from_avro, history, lossless=lossless
+    )
 
 
 def case_key(key: CaseKey) -> bytes:
@@ -94,10 +103,17 @@ def case_key(key: CaseKey) -> bytes:
 
 
 class StoredCaseStates:
-    """Case states in one partition's store of the state runtime: on disk, and in the changelog once committed.
+    """Case states in one partition's store of the state runtime, written back once per batch.
 
-    Reads see the writes of the open batch; the runtime commits or rolls them back with the batch's Kafka
-    transaction, so a batch that is redone sees the states as they were before it.
+    The states a batch reads and writes are kept in a dict: ``get`` answers from it first (no SQLite, no decoding),
+    ``put`` only updates it, and `flush` encodes each state that changed and writes it to the store once, where it
+    is staged as a changelog record. Call `flush` at the end of the batch, before the runtime's changes are
+    collected, and use a new object per batch (or at least drop this one when a batch is aborted): its dict is the
+    open batch's and is not rolled back with the store.
+
+    Verdicts cannot depend on batch boundaries, nor on restarts: every state the pipeline builds round-trips
+    exactly through the codec (``fold`` keeps instants as the encoding does), so a state served from the dict
+    equals the one a restarted process would read from the store and decode.
 
     Args:
         store: The store of the input partition (``StateRuntime.store("cases", partition)``).
@@ -107,16 +123,50 @@ class StoredCaseStates:
     def __init__(self, store: PartitionStore, codec: ValueCodec[CaseState]) -> None:
         self.store = store
         self._codec = codec
+        # The store's state of each case this batch read (None: absent), and the states it put since.
+        self._read: dict[CaseKey, CaseState | None] = {}
+        self._written: dict[CaseKey, CaseState] = {}
 
     def get(self, key: CaseKey) -> CaseState | None:
-        """The state of a case, or None.
+        """The state of a case, or None: as last put in this batch, else as in the store.
 
         Raises:
             DecodeError: The stored bytes are not a case state this gateway can read.
         """
+        written = self._written.get(key)
+        if written is not None:
+            return written
+        try:
+            return self._read[key]
+        except KeyError:
+            pass
         data = self.store.get(case_key(key))
-        return None if data is None else self._codec.decode(data)
+        state = self._read[key] = None if data is None else self._codec.decode(data)
+        return state
 
     def put(self, key: CaseKey, state: CaseState) -> None:
-        """Replace the state of a case (staged in the open batch)."""
-        self.store.put(case_key(key), self._codec.encode(state))
+        """Replace the state of a case in this batch; `flush` writes it to the store."""
+        self._written[key] = state
+
+    def flush(self) -> int:
+        """Write each state put in this batch that differs from the store's to the store, once, and forget the batch.
+
+        Returns:
+            How many states were written.
+        """
+        read, written = self._read, self._written
+        self._read, self._written = {}, {}
+        count = 0
+        for key, state in written.items():
+            if key in read:
+                if read[key] == state:
+                    continue
+                self.store.put(case_key(key), self._codec.encode(state))
+            else:
+                # Put without a get (not what the rule stage does): compare bytes with the store's, undecoded.
+                stored_key, data = case_key(key), self._codec.encode(state)
+                if self.store.get(stored_key) == data:
+                    continue
+                self.store.put(stored_key, data)
+            count += 1
+        return count

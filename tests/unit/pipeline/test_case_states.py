@@ -28,7 +28,7 @@ from gateway.pipeline.wiring import build_processor
 from gateway.samples.generate import sample_records
 from gateway.state.changelog import decode_change
 from gateway.state.store import PartitionStore
-from gateway.validation.state import CaseStates, InMemoryCaseStates
+from gateway.validation.state import CaseKey, CaseState, CaseStates, InMemoryCaseStates
 from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 
 from .toy import ToyConnector
@@ -66,18 +66,29 @@ class _Stores:
 
     def __init__(self, folder: Path) -> None:
         self.stores = {p: PartitionStore(folder / f"{p}.sqlite", "app.cases.changelog", p) for p in range(PARTITIONS)}
+        self.opened: list[StoredCaseStates] = []
 
     def store(self, name: str, partition: int) -> PartitionStore:
         assert name == "cases"
         return self.stores[partition]
 
     def states(self, partition: int) -> StoredCaseStates:
-        return StoredCaseStates(self.stores[partition], CODEC)
+        """A partition's case states for one batch, as the service's transform makes them."""
+        states = StoredCaseStates(self.stores[partition], CODEC)
+        self.opened.append(states)
+        return states
+
+    def flush(self) -> None:
+        """Write back the batch's case states, as the transform does before collecting the changes."""
+        for states in self.opened:
+            states.flush()
+        self.opened.clear()
 
     def changes(self) -> list[OutboundMessage]:
         return [m for s in self.stores.values() for m in s.changes()]
 
     def commit(self) -> None:
+        self.flush()
         for s in self.stores.values():
             s.commit(None)
 
@@ -132,6 +143,7 @@ def test_processor_states_can_be_given_at_construction(connector: Any, stores: _
     records, _, _ = _raw(connector, 100)
     processor = build_processor(connector, GatewaySettings(), correlation_id="run", now=NOW, states=stores.states(0))
     processor.process_batch(records)
+    stores.flush()
     assert stores.stores[0].count() > 0
 
 
@@ -220,6 +232,38 @@ def _messages(records: Sequence[RawRecord], partitions: Sequence[int], keys: Seq
         Message(topic="raw", partition=p, offset=r.index, key=k, value=r.data, headers=[])
         for r, p, k in zip(records, partitions, keys, strict=True)
     ]
+
+
+def test_the_service_transform_writes_each_changed_case_once_per_batch(
+    connector: Any, stores: _Stores, monkeypatch: pytest.MonkeyPatch
+):
+    records, partitions, keys = _raw(connector, 300)
+    settings = GatewaySettings()
+    batch = _messages(records, partitions, keys)
+    writes: list[tuple[int, bytes]] = []
+    for p, store in stores.stores.items():
+
+        def counting(key: bytes, value: bytes, expires_ms: int | None = None, *, _p: int = p, _put: Any = store.put):
+            writes.append((_p, key))
+            _put(key, value, expires_ms)
+
+        monkeypatch.setattr(store, "put", counting)
+    puts: list[CaseKey] = []
+    put = StoredCaseStates.put
+
+    def counting_puts(self: StoredCaseStates, key: CaseKey, state: CaseState) -> None:
+        puts.append(key)
+        put(self, key, state)
+
+    monkeypatch.setattr(StoredCaseStates, "put", counting_puts)
+    transform = transform_for(connector, _processor(connector, settings), settings, stores)
+    out = transform(batch)
+    assert writes
+    assert len(writes) == len(set(writes))  # cases folded several times in the batch are written once
+    changelog = [m for m in out if m.topic == "app.cases.changelog"]
+    assert len(changelog) == len(writes)
+    # The rule stage changed some cases more than once in the batch: writing through would have written them so.
+    assert len(puts) > len(writes)
 
 
 def test_the_service_transform_adds_each_partitions_changes_and_is_redone_alike(connector: Any, stores: _Stores):

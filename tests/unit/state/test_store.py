@@ -172,7 +172,7 @@ def test_the_value_codec_remembers_only_what_it_decoded_and_stays_bounded():
     from gateway.validation.state import CaseState
     from gateway.validation.state_codec import case_state_codec
 
-    codec = case_state_codec()
+    codec = case_state_codec(lossless=False)
     precise = CaseState(departed_at=dt.datetime(2026, 3, 1, 12, 0, 0, 999_999, tzinfo=dt.UTC))
     data = codec.encode(precise)
     first = codec.decode(data)
@@ -180,9 +180,40 @@ def test_the_value_codec_remembers_only_what_it_decoded_and_stays_bounded():
     # equal what a fresh process decodes.
     assert first.departed_at == dt.datetime(2026, 3, 1, 12, 0, 0, 999_000, tzinfo=dt.UTC)
     assert codec.decode(data) is first  # remembered: the very object, no decoding
-    assert case_state_codec().decode(data) == first
-    small = case_state_codec()
+    assert case_state_codec(lossless=False).decode(data) == first
+    small = case_state_codec(lossless=False)
     small._remember = 2
     for i in range(5):
         small.decode(small.encode(CaseState(decision_reference=f"d{i}")))
+    assert len(small._recent) <= 2
+
+
+def test_a_lossless_value_codec_also_remembers_what_it_encoded():
+    import datetime as dt
+
+    from gateway.state.codec import AvroValueCodec
+    from gateway.validation.state import CaseState
+    from gateway.validation.state_codec import (
+        CASE_STATE_ROOT,
+        STATE_SCHEMA_DIR,
+        case_state_codec,
+        case_state_from_avro,
+        case_state_to_avro,
+    )
+
+    exact = CaseState(decision_reference="RD-1", departed_at=dt.datetime(2026, 3, 1, 12, 0, 0, 999_000, tzinfo=dt.UTC))
+    default = AvroValueCodec(STATE_SCHEMA_DIR, CASE_STATE_ROOT, case_state_to_avro, case_state_from_avro)
+    assert not default.lossless
+    default.encode(exact)
+    assert default._recent == {}  # the default remembers decoded values only
+
+    codec = case_state_codec()  # the case states round-trip exactly, so their codec is lossless
+    assert codec.lossless
+    data = codec.encode(exact)
+    assert codec.decode(data) is exact  # read back without decoding
+    assert case_state_codec(lossless=False).decode(data) == exact  # and equal to what a fresh process decodes
+    small = case_state_codec()
+    small._remember = 2
+    for i in range(5):
+        small.encode(CaseState(decision_reference=f"d{i}"))
     assert len(small._recent) <= 2

@@ -1,7 +1,7 @@
 """Tests of the pipeline's validation stage: case state per case, kept only for accepted records.
 
 Each test runs against both places case states live: in memory (dry runs) and in a partition store (ingest and
-service mode), which must give the same verdicts.
+service mode, written back at the end of a batch, or after every record), which must give the same verdicts.
 """
 
 from __future__ import annotations
@@ -35,13 +35,28 @@ def stage(tmp_path: Path | None = None) -> RuleStage:
     return RuleStage.from_config_file(config, clock=lambda: NOW)
 
 
-@pytest.fixture(params=["memory", "store"])
+class _FlushedEachPut:
+    """Stored case states whose batch ends after every write: each read after a write goes to the store."""
+
+    def __init__(self, stored: StoredCaseStates) -> None:
+        self.stored = stored
+
+    def get(self, key: CaseKey) -> CaseState | None:
+        return self.stored.get(key)
+
+    def put(self, key: CaseKey, state: CaseState) -> None:
+        self.stored.put(key, state)
+        self.stored.flush()
+
+
+@pytest.fixture(params=["memory", "store", "store-flushed"])
 def states(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStates]:
     if request.param == "memory":
         yield InMemoryCaseStates()
         return
     store = PartitionStore(tmp_path / "state" / "0.sqlite", "app.cases.changelog", 0)
-    yield StoredCaseStates(store, case_state_codec())
+    stored = StoredCaseStates(store, case_state_codec())
+    yield stored if request.param == "store" else _FlushedEachPut(stored)
     store.close()
 
 
