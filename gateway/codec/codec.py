@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import schemaless_writer
 
 from gateway.codec import single_object
 from gateway.codec.avro_dict import from_avro, to_avro
@@ -104,20 +104,7 @@ class EventCodec:
             if self.registry is None:
                 raise DecodeError("Confluent-framed message but no schema registry is configured")
             return self.registry.decode(data, topic)
-        try:
-            fp, body = single_object.split(data)
-        except ValueError as exc:
-            raise DecodeError(str(exc)) from exc
-        writer = self.store.get(fp)
-        if writer is None:
-            raise DecodeError(f"unknown writer schema fingerprint {fp.hex()}")
-        try:
-            out = schemaless_reader(
-                io.BytesIO(body), writer, self.store.current, return_record_name=True, return_record_name_override=True
-            )
-        except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
-            raise DecodeError(f"corrupt Avro body: {exc}") from exc
-        return cast(dict[str, Any], out)
+        return self.store.read(data, record_names=True)
 
     def decode(self, data: bytes, topic: str = "", *, trusted: bool = False) -> CaseEvent:
         """Decode bytes in either framing into an event.

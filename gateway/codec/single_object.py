@@ -6,11 +6,15 @@ bytes are what any Avro implementation that follows the specification reads (Jav
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from fastavro import schemaless_reader
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
+
+from gateway.errors import DecodeError
 
 MAGIC = b"\xc3\x01"
 HEADER_LEN = 10
@@ -59,6 +63,36 @@ class SchemaStore:
 
     def __len__(self) -> int:
         return len(self._by_fp)
+
+    def read(self, data: bytes, *, record_names: bool = False) -> dict[str, Any]:
+        """Read single-object bytes written with any schema of the store into a record of the current one.
+
+        Args:
+            data: The framed bytes.
+            record_names: Name the branch taken by each union of records (fastavro's ``return_record_name`` and its
+                override), as the event models need.
+
+        Raises:
+            DecodeError: Not single-object framed, written with a schema the store does not hold, or a corrupt body.
+        """
+        try:
+            fp, body = split(data)
+        except ValueError as exc:
+            raise DecodeError(str(exc)) from exc
+        writer = self.get(fp)
+        if writer is None:
+            raise DecodeError(f"unknown writer schema fingerprint {fp.hex()}")
+        try:
+            out = schemaless_reader(
+                io.BytesIO(body),
+                writer,
+                self.current,
+                return_record_name=record_names,
+                return_record_name_override=record_names,
+            )
+        except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
+            raise DecodeError(f"corrupt Avro body: {exc}") from exc
+        return cast(dict[str, Any], out)
 
 
 def header(fp: bytes) -> bytes:

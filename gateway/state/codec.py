@@ -11,14 +11,13 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar
 
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import schemaless_writer
 
 from gateway.codec import single_object
 from gateway.codec.schemas import load_root
 from gateway.codec.single_object import SchemaStore
-from gateway.errors import DecodeError
 
 __all__ = ["AvroValueCodec", "BytesCodec", "ValueCodec"]
 
@@ -115,18 +114,7 @@ class AvroValueCodec(Generic[T]):
         known = self._recent.get(data)
         if known is not None:
             return known
-        try:
-            fp, body = single_object.split(data)
-        except ValueError as exc:
-            raise DecodeError(str(exc)) from exc
-        writer = self.store.get(fp)
-        if writer is None:
-            raise DecodeError(f"unknown writer schema fingerprint {fp.hex()}")
-        try:
-            record = schemaless_reader(io.BytesIO(body), writer, self.store.current)
-        except Exception as exc:  # fastavro raises assorted errors on corrupt bodies
-            raise DecodeError(f"corrupt Avro body: {exc}") from exc
-        value = self._from_avro(cast(dict[str, Any], record))
+        value = self._from_avro(self.store.read(data))
         self._keep(data, value)
         return value
 
