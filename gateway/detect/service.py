@@ -293,11 +293,7 @@ def run_detector(
                     _log.warning("detector stopped (%s); rebuilding it", exc)
                     time.sleep(1.0)
                     raise TransientError(str(exc)) from exc
-                total = _add(total, proc.stats)
+                total += proc.stats
     finally:
         runtime.close()
     return total
-
-
-def _add(a: ProcessorStats, b: ProcessorStats) -> ProcessorStats:
-    return ProcessorStats(**{f: getattr(a, f) + getattr(b, f) for f in a.__dataclass_fields__})

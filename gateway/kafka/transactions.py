@@ -210,6 +210,10 @@ class ProcessorStats:
     records_out: int = 0
     producers_recreated: int = 0
 
+    def __add__(self, other: ProcessorStats) -> ProcessorStats:
+        """The counters of two runs together (a service adds up the processors it rebuilt after outages)."""
+        return ProcessorStats(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
+
 
 class TransactionalProcessor:
     """Consume a batch, transform it, and commit outputs and input offsets in one transaction, in a loop.

@@ -172,7 +172,7 @@ def run_service(
         for attempt in outage:
             with attempt:
                 stats = _run_once(connector, settings, options, consumer, txn, transform, stop, runtime)
-                total = _add(total, stats)
+                total += stats
     finally:
         if runtime is not None:
             runtime.close()
@@ -265,8 +265,3 @@ def _run_once(
         time.sleep(1.0)
         raise TransientError(str(exc)) from exc
     return proc.stats
-
-
-def _add(a: ProcessorStats, b: ProcessorStats) -> ProcessorStats:
-    values = {f: getattr(a, f) + getattr(b, f) for f in a.__dataclass_fields__}
-    return ProcessorStats(**values)
