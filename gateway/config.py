@@ -41,6 +41,15 @@ class TopicNames(BaseModel):
         erasures: Requests to erase a subject's detector state (``gateway state erase``), keyed by subject key;
             partitioned as the canonical topic, so a request reaches the process that holds the subject.
         detector_dlq: Canonical messages the detector cannot read (e.g. written by a newer schema).
+        outbox_prefix: Prefix of the per-target outbox topics (``<prefix><target>``: ``gateway.out.sis`` ...), keyed
+            by the message's ordering key (one case), written in the transaction of the consumed offsets.
+        outbox_dlq_prefix: Prefix of the per-target dead-letter topics of delivery (permanent rejections).
+        receipts: Delivery receipts (delivered / rejected), keyed like the outbox messages they report on.
+        ees_inbound: EES exit records on their way to matching, keyed by subject key and partitioned as the
+            canonical topic.
+        review: Inputs the gateway could not place (an unmatched or ambiguous EES exit ...), with the reason; for a
+            person to look at, never dropped.
+        outbound_dlq: Canonical messages the outbound stage cannot read.
         partitions: Partitions of the canonical, raw and dead-letter topics.
         replication_factor: Replication factor of the gateway's topics.
     """
@@ -54,6 +63,12 @@ class TopicNames(BaseModel):
     alerts: str = "gateway.alerts.v1"
     erasures: str = "gateway.erasures.v1"
     detector_dlq: str = "gateway.dlq.detector"
+    outbox_prefix: str = "gateway.out."
+    outbox_dlq_prefix: str = "gateway.dlq.out."
+    receipts: str = "gateway.receipts.v1"
+    ees_inbound: str = "gateway.in.ees.v1"
+    review: str = "gateway.review.v1"
+    outbound_dlq: str = "gateway.dlq.outbound"
     partitions: int = Field(3, ge=1)
     replication_factor: int = Field(1, ge=1)
 
@@ -64,6 +79,23 @@ class TopicNames(BaseModel):
     def raw(self, connector: str) -> str:
         """Raw inbound topic of a connector."""
         return f"{self.raw_prefix}{connector}"
+
+    def outbox(self, target: str) -> str:
+        """Outbox topic of a delivery target (``sis``, ``eurodac`` ...)."""
+        return f"{self.outbox_prefix}{target}"
+
+    def outbox_dlq(self, target: str) -> str:
+        """Dead-letter topic of a delivery target: messages the target refused for good, with its answer."""
+        return f"{self.outbox_dlq_prefix}{target}"
+
+    def delivery_specs(self, target: str) -> list[TopicSpec]:
+        """Topic specifications of one target's delivery: its outbox, its dead letters and the receipts."""
+        rf = self.replication_factor
+        return [
+            TopicSpec(name=self.outbox(target), partitions=self.partitions, replication_factor=rf),
+            TopicSpec(name=self.outbox_dlq(target), partitions=self.partitions, replication_factor=rf),
+            TopicSpec(name=self.receipts, partitions=self.partitions, replication_factor=rf),
+        ]
 
     def detector_specs(self) -> list[TopicSpec]:
         """Topic specifications of the detector: alerts, erasure requests and its dead letters.

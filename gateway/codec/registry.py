@@ -43,7 +43,7 @@ from gateway.errors import ConfigError, DecodeError, GatewayError, TransientErro
 try:
     from httpx2 import TransportError as _TransportError
 except ImportError:  # pragma: no cover
-    from httpx import TransportError as _TransportError  # type: ignore[no-redef,import-not-found,unused-ignore]
+    from httpx import TransportError as _TransportError  # type: ignore[no-redef,import-not-found,assignment,unused-ignore]
 
 CompatibilityLevel = Literal[
     "NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"

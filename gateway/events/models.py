@@ -24,6 +24,14 @@ class AvroModel(BaseModel):
     AVRO_NAME: ClassVar[str]
 
 
+class AlertExemption(StrEnum):
+    """The cases in which Reg. 2018/1860 Art. 3 lets a Member State enter no return alert."""
+
+    DETAINED_UNTIL_REMOVAL = "DETAINED_UNTIL_REMOVAL"
+    BORDER_IMMEDIATE_ENFORCEMENT = "BORDER_IMMEDIATE_ENFORCEMENT"
+    UNKNOWN = "UNKNOWN"
+
+
 class AssistanceForm(StrEnum):
     """Whether assistance is given in cash or in kind."""
 
@@ -66,7 +74,7 @@ class DatePrecision(StrEnum):
 
 
 class DecisionStatus(StrEnum):
-    """Status of a return decision after a change."""
+    """Status of a return decision after a change. RESIDENCE_RIGHT_GRANTED: the person obtained a residence permit or right, which ends the decision's alert (SIS Art. 14). DETENTION_ENDED: a person detained until removal was released without removal, so the alert withheld under Art. 3 is due at once."""
 
     SUSPENDED = "SUSPENDED"
     ENFORCEMENT_POSTPONED = "ENFORCEMENT_POSTPONED"
@@ -74,6 +82,8 @@ class DecisionStatus(StrEnum):
     WITHDRAWN = "WITHDRAWN"
     ANNULLED = "ANNULLED"
     UNKNOWN = "UNKNOWN"
+    RESIDENCE_RIGHT_GRANTED = "RESIDENCE_RIGHT_GRANTED"
+    DETENTION_ENDED = "DETENTION_ENDED"
 
 
 class DepartureEvidence(StrEnum):
@@ -179,11 +189,12 @@ class MemberState(StrEnum):
 
 
 class NonReturnSource(StrEnum):
-    """How the non-return came to light."""
+    """How the non-return came to light: CS-SIS's notification (Art. 7(1) Reg. 2018/1860), a national check, or the gateway's own departure-deadline monitor (the period ended with no departure recorded)."""
 
     SIS_ART7_NOTIFICATION = "SIS_ART7_NOTIFICATION"
     NATIONAL_CHECK = "NATIONAL_CHECK"
     UNKNOWN = "UNKNOWN"
+    MONITOR = "MONITOR"
 
 
 class ProcedureStage(StrEnum):
@@ -470,6 +481,7 @@ class ReturnDecisionIssued(AvroModel):
     enforcement_postponed: bool = Field(False, description="Enforcement is postponed (SIS Art. 4(1)(y), Directive 2008/115/EC Art. 9).")
     public_security_threat: bool = Field(False, description="The person is a threat to public policy, public security or national security (SIS Art. 4(1)(o)).")
     warning_markers: tuple[WarningMarker, ...] = Field((), description="SIS warning markers.")
+    alert_exemption: AlertExemption | None = Field(None, description="Why no SIS return alert is entered for this decision, if that is so (Reg. 2018/1860 Art. 3(2)): the person is detained until removal, or the decision was issued at the external border and enforced immediately. Null: an alert is due.")
     identity: Identity = Field(..., description="Identity block (needed by the SIS alert).")
 
 

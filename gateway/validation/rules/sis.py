@@ -184,6 +184,7 @@ class ClosedList(RuleParams):
         "voluntary_departure.shortened_ground",
         "entry_ban.duration_days",
         "identity.travel_document.expiry_date",
+        "alert_exemption",
     )
 
     @model_validator(mode="after")

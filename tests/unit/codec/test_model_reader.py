@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import pytest
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError, field_validator
 
@@ -132,7 +132,13 @@ def test_a_field_the_old_writer_lacks_reads_as_its_default() -> None:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case_events(), st.sampled_from(HISTORY))
 def test_generated_events_written_with_a_released_version(event: m.CaseEvent, snapshot: Any) -> None:
-    built, validated = both(CODEC.decode_record(written_with(snapshot.schema, event)))
+    try:
+        data = written_with(snapshot.schema, event)
+    except ValueError:
+        # The event uses a symbol added after this release (NonReturnSource.MONITOR ...): no writer of that
+        # release could have produced it.
+        assume(False)
+    built, validated = both(CODEC.decode_record(data))
 
     assert_same(built, validated)
 
