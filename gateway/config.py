@@ -49,7 +49,10 @@ class TopicNames(BaseModel):
             canonical topic.
         review: Inputs the gateway could not place (an unmatched or ambiguous EES exit ...), with the reason; for a
             person to look at, never dropped.
-        outbound_dlq: Canonical messages the outbound stage cannot read.
+        outbound_dlq: Canonical messages the outbound stage cannot read, and messages it built that failed their
+            XSD (they never leave), with the reason.
+        ees_documents: Compacted index from travel-document key to subject key (key ``<document key>:<subject
+            key>``), written by the outbound stage, read whole by the EES exit ingest to route an exit to its subject.
         partitions: Partitions of the canonical, raw and dead-letter topics.
         replication_factor: Replication factor of the gateway's topics.
     """
@@ -69,6 +72,7 @@ class TopicNames(BaseModel):
     ees_inbound: str = "gateway.in.ees.v1"
     review: str = "gateway.review.v1"
     outbound_dlq: str = "gateway.dlq.outbound"
+    ees_documents: str = "gateway.ees.documents.v1"
     partitions: int = Field(3, ge=1)
     replication_factor: int = Field(1, ge=1)
 
@@ -95,6 +99,25 @@ class TopicNames(BaseModel):
             TopicSpec(name=self.outbox(target), partitions=self.partitions, replication_factor=rf),
             TopicSpec(name=self.outbox_dlq(target), partitions=self.partitions, replication_factor=rf),
             TopicSpec(name=self.receipts, partitions=self.partitions, replication_factor=rf),
+        ]
+
+    def outbound_specs(self, targets: tuple[str, ...]) -> list[TopicSpec]:
+        """Topic specifications of the outbound stage: each target's delivery topics, EES inbound, review, index.
+
+        The EES inbound topic has the canonical topic's partition count: an exit keyed by subject key reaches the
+        process that holds the subject's cases.
+        """
+        rf = self.replication_factor
+        specs = [spec for target in targets for spec in self.delivery_specs(target)]
+        specs = list({spec.name: spec for spec in specs}.values())  # the receipts topic is shared
+        return [
+            *specs,
+            TopicSpec(name=self.ees_inbound, partitions=self.partitions, replication_factor=rf),
+            TopicSpec(name=self.review, partitions=self.partitions, replication_factor=rf),
+            TopicSpec(name=self.outbound_dlq, partitions=self.partitions, replication_factor=rf),
+            TopicSpec(
+                name=self.ees_documents, partitions=self.partitions, replication_factor=rf, cleanup_policy="compact"
+            ),
         ]
 
     def detector_specs(self) -> list[TopicSpec]:

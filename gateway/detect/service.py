@@ -30,6 +30,7 @@ from gateway.detect.alerts import SecondaryMovementSuspected
 from gateway.detect.config import DetectorConfig
 from gateway.detect.observe import observe
 from gateway.detect.timeline import FACT_EVENT_TYPES, SubjectTimeline
+from gateway.dlq.headers import consumed_dead_letter
 from gateway.errors import DecodeError, FatalError, TransientError
 from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.kafka.producer import OutboundMessage
@@ -129,7 +130,7 @@ def detector_transform(
             try:
                 event = codecs.events.decode(message.value() or b"", message.topic() or "", trusted=True)
             except DecodeError as exc:
-                out.append(_dead_letter(dlq, message, exc))
+                out.append(consumed_dead_letter(dlq, message, exc, connector="detector", stage="VALUE_CONVERTER"))
                 continue
             if event.event_type not in FACT_EVENT_TYPES:
                 continue
@@ -202,21 +203,6 @@ class _BatchTimelines:
                 expires = None if value.expires_at is None else _millis(value.expires_at)
                 store.put(key, self._codec.encode(value), expires)
         self._changed.clear()
-
-
-def _dead_letter(topic: str, message: Message, exc: Exception) -> OutboundMessage:
-    original = cast(list[tuple[str, bytes]], message.headers() or [])
-    headers = (
-        *original,
-        ("__connect.errors.topic", (message.topic() or "").encode()),
-        ("__connect.errors.partition", str(message.partition() or 0).encode()),
-        ("__connect.errors.offset", str(message.offset() or 0).encode()),
-        ("__connect.errors.connector.name", b"detector"),
-        ("__connect.errors.stage", b"VALUE_CONVERTER"),
-        ("__connect.errors.exception.class.name", f"{type(exc).__module__}.{type(exc).__qualname__}".encode()),
-        ("__connect.errors.exception.message", str(exc).encode()),
-    )
-    return OutboundMessage(topic, message.key(), message.value(), headers)
 
 
 def default_codecs(settings: GatewaySettings) -> DetectorCodecs:

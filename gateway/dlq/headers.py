@@ -11,7 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
+from confluent_kafka import Message
+
+from gateway.kafka.producer import OutboundMessage
 from gateway.pipeline.outcome import DeadLetter
 
 CONNECT = "__connect.errors."
@@ -87,6 +91,35 @@ def dead_letter_headers(
     put(TIMESTAMP, str(now_ms if now_ms is not None else int(time.time() * 1000)))
     put(CORRELATION, correlation_id)
     return h
+
+
+def consumed_dead_letter(
+    topic: str, message: Message, exc: BaseException, *, connector: str, stage: str
+) -> OutboundMessage:
+    """A consumed Kafka record a downstream stage cannot handle, as a dead letter.
+
+    Same key, value and headers; the error headers appended: the record's coordinates, the stage, the exception's
+    class and message.
+
+    Args:
+        topic: The dead-letter topic.
+        message: The record as consumed.
+        exc: Why it cannot be handled.
+        connector: The stage's name (``detector``, ``outbound`` ...), in the connector-name header.
+        stage: What failed, upper case (``VALUE_CONVERTER``, ``OUTBOUND_RENDER`` ...).
+    """
+    original = cast(list[tuple[str, bytes]], message.headers() or [])
+    headers = (
+        *original,
+        (TOPIC, (message.topic() or "").encode()),
+        (PARTITION, str(message.partition() or 0).encode()),
+        (OFFSET, str(message.offset() or 0).encode()),
+        (CONNECTOR, connector.encode()),
+        (STAGE, stage.encode()),
+        (EXC_CLASS, f"{type(exc).__module__}.{type(exc).__qualname__}".encode()),
+        (EXC_MESSAGE, str(exc).encode("utf-8", "replace")),
+    )
+    return OutboundMessage(topic, message.key(), message.value(), headers)
 
 
 def as_text(headers: Sequence[tuple[str, bytes | None]] | None) -> dict[str, str]:

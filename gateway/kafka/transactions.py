@@ -202,6 +202,7 @@ class ProcessorStats:
         records_in: Input records whose offsets were committed.
         records_out: Output records committed.
         producers_recreated: Producers replaced after a fatal error (such as being fenced).
+        ticks_committed: Transactions without input committed on a tick (see `TransactionalProcessor.run`).
     """
 
     batches_committed: int = 0
@@ -209,6 +210,7 @@ class ProcessorStats:
     records_in: int = 0
     records_out: int = 0
     producers_recreated: int = 0
+    ticks_committed: int = 0
 
     def __add__(self, other: ProcessorStats) -> ProcessorStats:
         """The counters of two runs together (a service adds up the processors it rebuilt after outages)."""
@@ -287,6 +289,7 @@ class TransactionalProcessor:
         max_batches: int | None = None,
         idle_timeout: float | None = None,
         stop: threading.Event | None = None,
+        tick_s: float | None = None,
     ) -> ProcessorStats:
         """Process batches until a bound is reached.
 
@@ -294,6 +297,9 @@ class TransactionalProcessor:
             max_batches: Stop after this many batches (committed or aborted); None for no limit.
             idle_timeout: Stop after this many seconds without input; None to keep waiting.
             stop: Stop when this event is set (checked between batches).
+            tick_s: When no input came for this long, call ``transform`` with an empty batch (and commit what it
+                returns, without offsets), so work that time alone makes due (timers on a wall clock) is done while
+                the input is quiet. None: only input drives ``transform``.
 
         Returns:
             The counters at the end.
@@ -306,14 +312,18 @@ class TransactionalProcessor:
         """
         self.start()
         handled = 0
-        idle_since = time.monotonic()
+        idle_since = last_work = time.monotonic()
         while not (stop is not None and stop.is_set()) and (max_batches is None or handled < max_batches):
             batch = self._poll_batch()
             if batch:
                 self._process(batch)
                 handled += 1
-                idle_since = time.monotonic()
-            elif idle_timeout is not None:
+                idle_since = last_work = time.monotonic()
+                continue
+            if tick_s is not None and time.monotonic() - last_work >= tick_s and self._need_consumer().assignment():
+                self._tick()
+                last_work = time.monotonic()
+            if idle_timeout is not None:
                 # Idle means caught up with partitions to read, not waiting for a rebalance to hand some out.
                 if not self._need_consumer().assignment():
                     idle_since = time.monotonic()
@@ -373,6 +383,40 @@ class TransactionalProcessor:
         else:
             self._failures_in_row = 0
             self._count(batches_committed=1, records_in=len(batch), records_out=produced)
+
+    def _tick(self) -> None:
+        """One transaction without input: the transform's outputs for an empty batch, or nothing at all."""
+        producer = self._need_producer()
+        producer.begin()
+        self._in_txn = True
+        try:
+            producer.take_delivered_offsets()
+            outputs = self._transform([])
+            if not outputs:
+                self._abort()  # nothing was sent, so the abort stays local to the producer
+                return
+            for output in outputs:
+                producer.send(output)
+            self._retry(producer.commit)
+        except (AbortableTransactionError, KafkaFatalError) as exc:
+            # Nothing was consumed, so there is nothing to rewind: the next tick computes the same outputs again.
+            _log.warning("tick transaction failed, retrying on the next tick: %s", exc)
+            if isinstance(exc, KafkaFatalError):
+                self._recreate_producer()
+                if self._participant is not None:
+                    self._participant.aborted()
+            else:
+                self._abort()
+            self._count(batches_aborted=1)
+            return
+        except BaseException:
+            self._abort()
+            raise
+        self._in_txn = False
+        if self._participant is not None:
+            producer.poll(0)
+            self._participant.committed(producer.take_delivered_offsets())
+        self._count(ticks_committed=1, records_out=len(outputs))
 
     def _redo_later(self, batch: list[Message], exc: AbortableTransactionError | KafkaFatalError) -> None:
         """Abort (or, for a fatal error, replace the producer) and rewind, so the batch is read again."""

@@ -226,3 +226,50 @@ def test_a_batch_that_keeps_failing_stops_the_processor_without_committing(
     finally:
         reader.close()
     assert all(tp.offset < 0 for tp in committed)  # nothing was committed past the failing batch
+
+
+def test_ticks_run_the_transform_while_the_input_is_quiet_and_commit_only_what_it_returns(
+    pipeline: tuple[KafkaSettings, str, str, list[bytes], ConsumerSettings, TransactionSettings],
+) -> None:
+    kafka, source, output, sent, consumer, txn = pipeline
+    copy = copy_to(output)
+    empty_calls = Counter[str]()
+
+    def transform(batch: list[Message]) -> list[OutboundMessage]:
+        if batch:
+            return copy(batch)
+        empty_calls["ticks"] += 1
+        # Every other tick has something to say (a timer came due), the others nothing.
+        if empty_calls["ticks"] % 2:
+            return [OutboundMessage(output, b"tick", b"TICK-%d" % empty_calls["ticks"])]
+        return []
+
+    with TransactionalProcessor(kafka, consumer, txn, transform, topics=[source], limits=LIMITS) as processor:
+        stats = processor.run(idle_timeout=3.0, tick_s=0.5)
+
+    assert empty_calls["ticks"] >= 3, "quiet input must still call the transform on ticks"
+    assert stats.records_in == N_INPUT
+    ticked = (empty_calls["ticks"] + 1) // 2
+    assert stats.ticks_committed == ticked
+    assert stats.records_out == N_INPUT + ticked
+    out = values(read_to_end(kafka.bootstrap_servers, output, "read_committed", PARTITIONS))
+    assert sorted(v for v in out if v.startswith(b"TICK")) == sorted(
+        b"TICK-%d" % i for i in range(1, empty_calls["ticks"] + 1, 2)
+    )
+    assert sorted(v for v in out if not v.startswith(b"TICK")) == sorted(v.upper() for v in sent)
+
+
+def test_without_tick_an_idle_processor_never_calls_the_transform_on_nothing(
+    pipeline: tuple[KafkaSettings, str, str, list[bytes], ConsumerSettings, TransactionSettings],
+) -> None:
+    kafka, source, output, _, consumer, txn = pipeline
+    seen: list[int] = []
+
+    def transform(batch: list[Message]) -> list[OutboundMessage]:
+        seen.append(len(batch))
+        return copy_to(output)(batch)
+
+    with TransactionalProcessor(kafka, consumer, txn, transform, topics=[source], limits=LIMITS) as processor:
+        processor.run(idle_timeout=2.0)
+    assert seen
+    assert 0 not in seen
