@@ -1,9 +1,10 @@
 """Ships the canonical schemas inside the wheel.
 
 ``schemas/`` sits at the repository root, beside ``gateway/``, because it is the project's contract rather than
-Python code; setuptools can only package files under a package. This hook copies ``schemas/avro`` and
-``schemas/history`` to ``gateway/_schemas/`` in the build tree, where ``gateway.codec.schemas`` looks first. An
-editable install keeps reading the source tree, so an edited schema takes effect without a rebuild.
+Python code; setuptools can only package files under a package. This hook copies ``schemas/avro``,
+``schemas/history`` and ``schemas/xsd`` to ``gateway/_schemas/`` in the build tree, where ``gateway.codec.schemas``
+(and the XSD lookup of the adapters) look first. An editable install keeps reading the source tree, so an edited
+schema takes effect without a rebuild.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-PACKAGED = ("avro", "history")
+PACKAGED = ("avro", "history", "xsd")
 
 
 class BuildPyWithSchemas(build_py):

@@ -40,12 +40,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_every_schema_and_snapshot(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for source in sorted((ROOT / "schemas" / "avro").glob("*.avsc")):
-        assert f"gateway/_schemas/avro/{source.name}" in names
-    history = [p for p in (ROOT / "schemas" / "history").rglob("*") if p.is_file()]
-    assert history
-    for source in history:
-        assert f"gateway/_schemas/{source.relative_to(ROOT / 'schemas').as_posix()}" in names
+    for folder in ("avro", "history", "xsd"):
+        # Subfolders too: state, alert and outbox schemas, every released snapshot, the EU message XSDs.
+        files = [p for p in (ROOT / "schemas" / folder).rglob("*") if p.is_file()]
+        assert files, folder
+        for source in files:
+            assert f"gateway/_schemas/{source.relative_to(ROOT / 'schemas').as_posix()}" in names
 
 
 def test_installed_wheel_reads_its_own_schemas(wheel: Path, tmp_path: Path) -> None:
