@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONNECTORS := $(wildcard connectors/*/pyproject.toml)
 
-.PHONY: bootstrap demo test lint unit integration bench bench-detect broker-start broker-stop clean
+.PHONY: bootstrap demo test lint unit integration bench bench-detect bench-deliver broker-start broker-stop clean
 
 bootstrap: $(VENV)/.installed
 
@@ -40,6 +40,9 @@ bench: bootstrap
 
 bench-detect: bootstrap
 	$(BIN)/python bench/detect.py
+
+bench-deliver: bootstrap
+	$(BIN)/python bench/deliver.py
 
 broker-start: bootstrap
 	$(BIN)/gateway kafka-local start

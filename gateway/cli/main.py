@@ -11,6 +11,7 @@ import click
 COMMANDS: dict[str, str] = {
     "connectors": "gateway.cli.connectors:connectors",
     "demo": "gateway.cli.demo:demo",
+    "deliver": "gateway.cli.deliver:deliver",
     "detect": "gateway.cli.detect:detect",
     "dlq": "gateway.cli.dlq:dlq",
     "ingest": "gateway.cli.ingest:ingest",
@@ -18,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "validate": "gateway.cli.validate:validate",
     "watch": "gateway.cli.ingest:watch",
     "kafka-local": "gateway.cli.kafka_local:kafka_local",
+    "outbox": "gateway.cli.deliver:outbox",
     "rules": "gateway.cli.rules:rules",
     "samples": "gateway.cli.samples:samples",
     "samples-movements": "gateway.cli.samples:samples_movements",
