@@ -53,6 +53,7 @@ class TopicNames(BaseModel):
             XSD (they never leave), with the reason.
         ees_documents: Compacted index from travel-document key to subject key (key ``<document key>:<subject
             key>``), written by the outbound stage, read whole by the EES exit ingest to route an exit to its subject.
+        ees_dlq: EES exit files and records that cannot be read, with their bytes.
         partitions: Partitions of the canonical, raw and dead-letter topics.
         replication_factor: Replication factor of the gateway's topics.
     """
@@ -73,6 +74,7 @@ class TopicNames(BaseModel):
     review: str = "gateway.review.v1"
     outbound_dlq: str = "gateway.dlq.outbound"
     ees_documents: str = "gateway.ees.documents.v1"
+    ees_dlq: str = "gateway.dlq.ees"
     partitions: int = Field(3, ge=1)
     replication_factor: int = Field(1, ge=1)
 

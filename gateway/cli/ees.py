@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from gateway.adapters.ees.documents import DOCUMENT_INDEX_TOPIC
-from gateway.adapters.ees.ingest import DLQ_TOPIC, EesIngest, EesSummary, EesTopics
+from gateway.adapters.ees.ingest import EesIngest, EesSummary, EesTopics
 from gateway.cli.common import load_settings, stop_on_signals
 from gateway.errors import GatewayError
 from gateway.events.models import MemberState
@@ -32,8 +31,8 @@ def ees() -> None:
 )
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Gateway TOML config.")
 @click.option("--bootstrap", envvar="GATEWAY_KAFKA__BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
-@click.option("--index-topic", default=DOCUMENT_INDEX_TOPIC, show_default=True, help="Document index topic.")
-@click.option("--dlq-topic", default=DLQ_TOPIC, show_default=True, help="Dead-letter topic of exit files.")
+@click.option("--index-topic", help="Document index topic; default: topics.ees_documents of the settings.")
+@click.option("--dlq-topic", help="Dead-letter topic of exit files; default: topics.ees_dlq of the settings.")
 @click.option("--group", default="gateway-ees-ingest", show_default=True, help="Consumer group (--topic).")
 @click.option("--instance", envvar="GATEWAY_INSTANCE", default="0", help="Stable instance name (--topic).")
 @click.option("--idle-exit", type=float, help="With --topic: exit after this many seconds without input.")
@@ -43,8 +42,8 @@ def ingest(
     member_state: str,
     config_path: Path | None,
     bootstrap: str | None,
-    index_topic: str,
-    dlq_topic: str,
+    index_topic: str | None,
+    dlq_topic: str | None,
     group: str,
     instance: str,
     idle_exit: float | None,

@@ -98,9 +98,11 @@ class EesTopics:
     dlq: str = DLQ_TOPIC
 
     @classmethod
-    def of(cls, settings: GatewaySettings, dlq: str = DLQ_TOPIC) -> EesTopics:
+    def of(cls, settings: GatewaySettings, dlq: str | None = None) -> EesTopics:
         """The topics named by the gateway settings."""
-        return cls(inbound=settings.topics.ees_inbound, review=settings.topics.review, dlq=dlq)
+        return cls(
+            inbound=settings.topics.ees_inbound, review=settings.topics.review, dlq=dlq or settings.topics.ees_dlq
+        )
 
 
 @dataclass(slots=True)
@@ -316,7 +318,7 @@ class EesIngest:
         settings: Gateway settings (Kafka, topics, the subject-key secret).
         member_state: The Member State running the gateway.
         topics: Output topics; defaults to the settings' ``ees_inbound`` and ``review`` and ``gateway.dlq.ees``.
-        index_topic: The document index topic.
+        index_topic: The document index topic; default the settings' ``ees_documents``.
         lookup: The subjects holding a document; defaults to a `DocumentIndex` on ``index_topic``, opened on first
             use.
         clock: The time of recording.
@@ -328,14 +330,14 @@ class EesIngest:
         member_state: str,
         *,
         topics: EesTopics | None = None,
-        index_topic: str = DOCUMENT_INDEX_TOPIC,
+        index_topic: str | None = None,
         lookup: SubjectLookup | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.settings = settings
         self.member_state = member_state
         self.topics = topics or EesTopics.of(settings)
-        self.index_topic = index_topic
+        self.index_topic = index_topic or settings.topics.ees_documents
         self.clock = clock
         self._lookup = lookup
         self._codec = EventCodec()

@@ -1,0 +1,50 @@
+"""Configuration of the outbound stage: one section per part, all typed."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.adapters.eurodac.config import EurodacConfig
+from gateway.adapters.sis.config import SisConfig
+from gateway.errors import ConfigError
+from gateway.monitor.config import MonitorConfig
+
+__all__ = ["OutboundConfig"]
+
+
+class OutboundConfig(BaseModel):
+    """What the outbound stage builds, and how.
+
+    Attributes:
+        targets: The targets whose outboxes the stage writes (``sis``, ``eurodac``); a target left out gets no
+            messages, the rest of the stage runs as usual.
+        sis: SIS return alerts (Reg. 2018/1860).
+        eurodac: Eurodac assistance updates (Reg. 2024/1358).
+        monitor: The departure-deadline monitor.
+        ees_match: Match EES exits (from ``gateway ees ingest``) to cases.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    targets: tuple[str, ...] = ("sis", "eurodac")
+    sis: SisConfig = Field(default_factory=SisConfig)
+    eurodac: EurodacConfig = Field(default_factory=EurodacConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    ees_match: bool = True
+
+    @classmethod
+    def load(cls, path: Path | None) -> OutboundConfig:
+        """The configuration in a TOML file, or the defaults.
+
+        Raises:
+            ConfigError: The file cannot be read or does not describe a valid configuration.
+        """
+        if path is None:
+            return cls()
+        try:
+            return cls.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+            raise ConfigError(f"outbound configuration {path}: {exc}") from exc

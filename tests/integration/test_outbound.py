@@ -1,0 +1,189 @@
+"""The outbound stage on the real broker: generated stories give exactly their SIS, Eurodac and EES outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from gateway.adapters.eurodac.config import EurodacConfig
+from gateway.adapters.sis.render import allowed_elements
+from gateway.codec.codec import EventCodec
+from gateway.config import GatewaySettings, TopicNames
+from gateway.events import models as m
+from gateway.kafka.reader import read_to_end
+from gateway.monitor.clock import ManualClock
+from gateway.ops.eu_run import compare, publish_events, read_outboxes, run_eu_path, story_key_of
+from gateway.ops.provision import provision
+from gateway.outbound.config import OutboundConfig
+from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
+from gateway.samples.eu_stories import STORY_NAMES, eu_stories
+from gateway.testing import examples
+
+pytestmark = pytest.mark.integration
+
+SECRET = "outbound-test-secret"
+
+
+def settings_for(bootstrap: str, tmp_path: Path, run: str, partitions: int = 3) -> GatewaySettings:
+    topics = TopicNames(
+        canonical=f"{run}.events",
+        dlq_prefix=f"{run}.dlq.",
+        raw_prefix=f"{run}.raw.",
+        progress=f"{run}.progress",
+        alerts=f"{run}.alerts",
+        erasures=f"{run}.erasures",
+        detector_dlq=f"{run}.dlq.detector",
+        outbox_prefix=f"{run}.out.",
+        outbox_dlq_prefix=f"{run}.dlq.out.",
+        receipts=f"{run}.receipts",
+        ees_inbound=f"{run}.in.ees",
+        review=f"{run}.review",
+        outbound_dlq=f"{run}.dlq.outbound",
+        ees_documents=f"{run}.ees.documents",
+        ees_dlq=f"{run}.dlq.ees",
+        partitions=partitions,
+    )
+    return GatewaySettings(
+        kafka={"bootstrap_servers": bootstrap},
+        topics=topics,
+        subject_key_secret=SECRET,
+        state_dir=tmp_path / "state",
+    )
+
+
+CONFIG = OutboundConfig(eurodac=EurodacConfig(enabled=True))
+
+
+def test_generated_stories_give_exactly_the_expected_messages(kafka_bootstrap: str, tmp_path: Path) -> None:
+    run = f"ob-{uuid.uuid4().hex[:8]}"
+    settings = settings_for(kafka_bootstrap, tmp_path, run)
+    stories = eu_stories(3 * len(STORY_NAMES), story_key_of(settings))
+
+    result = run_eu_path(settings, stories, CONFIG, tmp_path, application=f"{run}.outbound")
+
+    assert compare(stories, result, CONFIG.targets) == []
+    kinds = {x.kind for x in result.outbox["sis"]}
+    assert kinds == {"CREATE", "UPDATE", "CONFIRMATION_OF_RETURN", "DELETE", "ENTRY_BAN_ALERT", "NON_RETURN"}
+    assert {x.kind for x in result.outbox["eurodac"]} == {"AVRR_GRANTED", "AVRR_WITHDRAWN"}
+    # Each SIS message carries only its closed list: every element is one its kind may have.
+    for x in result.outbox["sis"]:
+        names = {etree.QName(e).localname for e in etree.fromstring(x.body).iter() if isinstance(e.tag, str)}
+        assert names <= allowed_elements(x.kind, CONFIG.sis), (x.kind, names - allowed_elements(x.kind, CONFIG.sis))
+    # Nothing the stories hold outside the closed list leaves: the issuing authority, the names in a Eurodac update.
+    for x in result.outbox["sis"] + result.outbox["eurodac"]:
+        assert b"Immigration service" not in x.body
+    for x in result.outbox["eurodac"]:
+        assert b"SURNAME" not in x.body
+    assert sum(s.records for s in result.ees) == len(stories.exits)
+
+
+def _decision_events(key: str, last_day: dt.date) -> list[m.CaseEvent]:
+    issued = m.CaseEvent(
+        event_id=uuid.uuid4(),
+        event_type=m.EventType.RETURN_DECISION_ISSUED,
+        occurred_at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC),
+        recorded_at=dt.datetime(2026, 3, 2, 10, 5, tzinfo=dt.UTC),
+        member_state="NL",
+        source=m.Source(connector="test", version="0"),
+        case_reference="NL-MON-1",
+        subject_key=key,
+        correlation_id="monitor-test",
+        payload=m.ReturnDecisionIssued(
+            decision_reference="D-MON-1",
+            decision_date=dt.date(2026, 3, 2),
+            issuing_authority="IND",
+            legal_ground=m.LegalGround.ILLEGAL_STAY,
+            voluntary_departure=m.VoluntaryDeparture(granted=True, last_day=last_day),
+            entry_ban=m.EntryBan(imposed=False),
+            identity=examples.identity(),
+        ),
+    )
+    return [issued]
+
+
+def _extension(key: str, new_last_day: dt.date, at: dt.datetime) -> m.CaseEvent:
+    return m.CaseEvent(
+        event_id=uuid.uuid4(),
+        event_type=m.EventType.VOLUNTARY_DEPARTURE_EXTENDED,
+        occurred_at=at,
+        recorded_at=at,
+        member_state="NL",
+        source=m.Source(connector="test", version="0"),
+        case_reference="NL-MON-1",
+        subject_key=key,
+        correlation_id="monitor-test",
+        payload=m.VoluntaryDepartureExtended(
+            decision_reference="D-MON-1", new_last_day=new_last_day, reason=m.ExtensionReason.LENGTH_OF_STAY
+        ),
+    )
+
+
+def _non_returns(settings: GatewaySettings) -> list[m.CaseEvent]:
+    codec = EventCodec()
+    events = [codec.decode(x.value() or b"") for x in read_to_end(settings.kafka, settings.topics.canonical)]
+    return [e for e in events if isinstance(e.payload, m.NonReturnRecorded)]
+
+
+def _stage(settings: GatewaySettings, clock: ManualClock, instance: str, app: str) -> None:
+    options = OutboundOptions(application=app, instance=instance, idle_exit_s=2.5, clock=clock, tick_s=0.3)
+    run_outbound(settings, CONFIG, default_codecs(settings), options)
+
+
+MIDNIGHT_AMSTERDAM = dt.datetime(2026, 3, 31, 22, tzinfo=dt.UTC)  # the end of 31 March in the Netherlands (CEST)
+
+
+def test_a_period_that_ends_while_the_monitor_is_down_gives_one_non_return_after_restart(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    run = f"mon-{uuid.uuid4().hex[:8]}"
+    settings = settings_for(kafka_bootstrap, tmp_path, run)
+    provision(settings, [])
+    publish_events(settings, _decision_events("subject-mon-1", dt.date(2026, 3, 31)))
+    lateness = dt.timedelta(seconds=CONFIG.monitor.allowed_lateness_s)
+    clock = ManualClock(int((MIDNIGHT_AMSTERDAM - dt.timedelta(days=1)).timestamp() * 1000))
+    _stage(settings, clock, "a", f"{run}.outbound")
+    assert _non_returns(settings) == []
+
+    # Down while the period ends; the restart is another instance with no local files: it restores the timers
+    # from the changelog.
+    shutil.rmtree(settings.state_dir)
+    clock.set(int((MIDNIGHT_AMSTERDAM + lateness + dt.timedelta(days=3)).timestamp() * 1000))
+    _stage(settings, clock, "b", f"{run}.outbound")
+    _stage(settings, clock, "a", f"{run}.outbound")
+
+    (only,) = _non_returns(settings)
+    assert only.payload.source is m.NonReturnSource.MONITOR
+    assert only.payload.period_last_day == dt.date(2026, 3, 31)
+    assert only.occurred_at == MIDNIGHT_AMSTERDAM
+    sis = read_outboxes(settings, ("sis",))["sis"]
+    assert [x.kind for x in sorted(sis, key=lambda x: x.sequence)] == ["CREATE", "NON_RETURN"]
+
+
+def test_an_extension_after_the_last_day_but_within_lateness_moves_the_deadline(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    run = f"mon-{uuid.uuid4().hex[:8]}"
+    settings = settings_for(kafka_bootstrap, tmp_path, run)
+    provision(settings, [])
+    key = "subject-mon-2"
+    publish_events(settings, _decision_events(key, dt.date(2026, 3, 31)))
+    clock = ManualClock(int((MIDNIGHT_AMSTERDAM + dt.timedelta(hours=2)).timestamp() * 1000))
+    _stage(settings, clock, "a", f"{run}.outbound")
+    assert _non_returns(settings) == [], "within the lateness nothing fires yet"
+
+    # The extension, decided on the last day, reaches the gateway the morning after.
+    publish_events(settings, [_extension(key, dt.date(2026, 4, 30), MIDNIGHT_AMSTERDAM - dt.timedelta(hours=3))])
+    _stage(settings, clock, "a", f"{run}.outbound")
+    clock.set(int((MIDNIGHT_AMSTERDAM + dt.timedelta(days=2)).timestamp() * 1000))
+    _stage(settings, clock, "a", f"{run}.outbound")
+    assert _non_returns(settings) == [], "the extension moved the deadline to 30 April"
+
+    clock.set(int(dt.datetime(2026, 5, 2, tzinfo=dt.UTC).timestamp() * 1000))
+    _stage(settings, clock, "a", f"{run}.outbound")
+    (only,) = _non_returns(settings)
+    assert only.payload.period_last_day == dt.date(2026, 4, 30)
