@@ -482,6 +482,7 @@ class ReturnDecisionIssued(AvroModel):
     public_security_threat: bool = Field(False, description="The person is a threat to public policy, public security or national security (SIS Art. 4(1)(o)).")
     warning_markers: tuple[WarningMarker, ...] = Field((), description="SIS warning markers.")
     alert_exemption: AlertExemption | None = Field(None, description="Why no SIS return alert is entered for this decision, if that is so (Reg. 2018/1860 Art. 3(2)): the person is detained until removal, or the decision was issued at the external border and enforced immediately. Null: an alert is due.")
+    unaccompanied_minor: bool = Field(False, description="The person is an unaccompanied minor (Eurostat return statistics break unaccompanied minors out: Reg. 862/2007 Art. 7 as amended by Reg. 2020/851).")
     identity: Identity = Field(..., description="Identity block (needed by the SIS alert).")
 
 
@@ -548,6 +549,7 @@ class DepartureConfirmed(AvroModel):
     assisted: bool = Field(..., description="Whether the return was assisted.")
     destination_country: str | None = Field(None, description="Country of destination, ISO 3166-1 alpha-3.")
     decision_reference: str | None = Field(None, description="Reference of the return decision complied with.")
+    dublin_transfer: bool = Field(False, description="The departure is a transfer to the Member State responsible (Dublin / Reg. 2024/1351), not a return: Eurostat return statistics exclude it.")
 
 
 class NonReturnRecorded(AvroModel):

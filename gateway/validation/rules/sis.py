@@ -185,6 +185,7 @@ class ClosedList(RuleParams):
         "entry_ban.duration_days",
         "identity.travel_document.expiry_date",
         "alert_exemption",
+        "unaccompanied_minor",
     )
 
     @model_validator(mode="after")
