@@ -14,6 +14,9 @@ from gateway.adapters.eurodac.config import EurodacConfig
 from gateway.adapters.sis.render import allowed_elements
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings, TopicNames
+from gateway.delivery.plugins import build as build_transport
+from gateway.delivery.settings import DeliverySettings, RetryPolicy
+from gateway.delivery.worker import run_delivery
 from gateway.events import models as m
 from gateway.kafka.reader import read_to_end
 from gateway.monitor.clock import ManualClock
@@ -23,6 +26,7 @@ from gateway.outbound.config import OutboundConfig
 from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
 from gateway.samples.eu_stories import STORY_NAMES, eu_stories
 from gateway.testing import examples
+from gateway.testing.http_target import FaultPlan, HttpTarget
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +84,32 @@ def test_generated_stories_give_exactly_the_expected_messages(kafka_bootstrap: s
     for x in result.outbox["eurodac"]:
         assert b"SURNAME" not in x.body
     assert sum(s.records for s in result.ees) == len(stories.exits)
+
+    # The whole path: the SIS and Eurodac outboxes delivered to a real local HTTP target that injects faults.
+    plan = FaultPlan(seed=7, error_5xx=0.1, error_5xx_retry_after=0.05, timeout=0.05, drop=0.05, duplicate_ack=0.1)
+    with HttpTarget(plan) as target:
+        for name in CONFIG.targets:
+            options = DeliverySettings(
+                transport_options={"url": target.url, "read_timeout_s": 1.0},
+                retry=RetryPolicy(initial_backoff_s=0.05, max_backoff_s=0.5, jitter_s=0.05, deadline_s=30.0),
+                application=f"{run}.deliver",
+                instance="t",
+                idle_exit_s=2.5,
+                batch_deadline_s=60.0,
+            )
+            transport = build_transport("http", options.transport_options)
+            try:
+                run_delivery(settings, name, transport, options)
+            finally:
+                transport.close()
+        accepted = target.acceptances
+    sent = result.outbox["sis"] + result.outbox["eurodac"]
+    assert sorted(a.message_id for a in accepted) == sorted(x.message_id for x in sent), "each id accepted once"
+    for key in {x.ordering_key for x in sent}:
+        for name in CONFIG.targets:
+            seqs = [a.sequence for a in accepted if a.ordering_key == key and a.target == name]
+            assert seqs == sorted(seqs), f"{name} {key}: accepted out of order {seqs}"
+    assert any(a.fault for a in target.arrivals), "the target injected faults"
 
 
 def _decision_events(key: str, last_day: dt.date) -> list[m.CaseEvent]:
