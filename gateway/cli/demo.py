@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -73,8 +75,9 @@ def demo(bootstrap: str | None, per_type: int) -> None:
     verdict = "[green]records in = events out + dead letters[/]" if result.balanced else "[red]COUNTS DO NOT ADD UP[/]"
     console.print(verdict)
     exact = _show_detection(console, result)
+    eu_exact = _show_outbound(console, result)
     console.print("The broker keeps running; stop it with `gateway kafka-local stop`.")
-    if not result.balanced or not exact:
+    if not result.balanced or not exact or not eu_exact:
         raise SystemExit(1)
 
 
@@ -112,3 +115,55 @@ def _show_detection(console: Console, result: DemoResult) -> bool:
     verdict = found.exact
     console.print("[green]alerts = the planted ones, exactly[/]" if verdict else "[red]ALERTS DIFFER FROM THE PLANT[/]")
     return verdict
+
+
+def _show_outbound(console: Console, result: DemoResult) -> bool:
+    """Print the EU systems' messages, the stories' comparison with their truth, and the delivery."""
+    found = result.outbound
+    if found is None:
+        return True
+    prefix = result.topics.canonical.split(".", 1)[0]
+    national = Table("target", "message kinds", title=f"gateway outbound over {result.topics.canonical}")
+    for target, kinds in found.national.items():
+        national.add_row(target, ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "-")
+    console.print(national)
+    console.print(
+        f"  the monitor recorded {found.national_non_returns} non-return(s) for the exports' cases (event time only: "
+        "the exports replay past years)"
+    )
+    run, stories = found.run, found.stories
+    table = Table("target", "message kinds (generated EU stories)", "delivered to", "delivered", "pending", "rejected")
+    for target, status in found.delivered.items():
+        kinds = Counter(m.kind for m in run.outbox.get(target, []))
+        table.add_row(
+            target,
+            ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
+            found.transports[target],
+            str(status.delivered + status.duplicate),
+            str(status.pending),
+            str(status.rejected),
+        )
+    console.print(table)
+    derived = Counter(str(e.event_type) for e in run.derived)
+    reviews = Counter(reason for reason, _ in run.reviews)
+    console.print(
+        f"  {len(stories.events)} story events, {len(stories.exits)} EES exit records "
+        f"({sum(s.inbound for s in run.ees)} routed, {sum(s.review for s in run.ees)} to review at ingest); "
+        f"derived events: {dict(derived)}; review: {dict(reviews)}"
+    )
+    console.print(f"  the demo's HTTP target injected {found.faults} faults (5xx, dropped connections, lost acks)")
+    sample = next((m for m in run.outbox.get("sis", []) if m.kind == "CONFIRMATION_OF_RETURN"), None)
+    if sample is not None:
+        console.print(f"[bold]One SIS message ({sample.kind}, {sample.ordering_key}, id {sample.message_id}):[/]")
+        console.print("  " + sample.body.decode()[:600], highlight=False, soft_wrap=True)
+    for problem in found.problems[:10]:
+        console.print(f"  [red]{problem}[/]", highlight=False)
+    delivered_all = all(s.pending == 0 and s.rejected == 0 for s in found.delivered.values())
+    exact = not found.problems and delivered_all
+    console.print(
+        "[green]EU messages = the stories' ones, exactly; all delivered[/]"
+        if exact
+        else "[red]EU MESSAGES DIFFER FROM THE STORIES (or were not all delivered)[/]"
+    )
+    console.print(f"  see them: `gateway outbox status --target sis` with topics under the prefix {prefix}.eu")
+    return exact

@@ -6,7 +6,9 @@ and the dead-letter queues back and shows them, checking records in = events out
 
 Then the downstream half: the movement samples (the three reference connectors as three Member States sharing
 people, written to ``samples/generated/movements``) are ingested too, the secondary-movement detector runs over the
-canonical topic, and its alerts are read back and compared with the planted ground truth.
+canonical topic, and its alerts are read back and compared with the planted ground truth. Last, the EU systems:
+the outbound stage builds SIS and Eurodac messages from the canonical topic, and generated EU stories take the whole
+outbound path (monitor, EES exits, delivery over HTTP and a file drop) and are compared with their ground truth.
 """
 
 from __future__ import annotations
@@ -21,17 +23,21 @@ from typing import Any
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings, TopicNames
 from gateway.connectors.base import Connector
+from gateway.delivery.status import OutboxStatus
 from gateway.detect.alerts import SecondaryMovementSuspected
 from gateway.dlq import headers as H
 from gateway.dlq.tools import DeadLetterRecord, read_dead_letters
 from gateway.events.models import CaseEvent
 from gateway.kafka.reader import read_to_end
+from gateway.ops.eu_run import EuRun
 from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor, IngestSummary
+from gateway.samples.eu_stories import EuStories
 from gateway.samples.generate import SampleManifest
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "samples"
 MOVEMENTS_DIR = SAMPLES_DIR / "generated" / "movements"
+EU_DIR = SAMPLES_DIR / "generated" / "eu"
 MOVEMENTS_SEED = 2026
 
 
@@ -81,6 +87,7 @@ class DemoResult:
     events: list[CaseEvent] = field(default_factory=list)
     detection: DetectionResult | None = None
     settings: GatewaySettings | None = None
+    outbound: OutboundDemo | None = None
 
     @property
     def balanced(self) -> bool:
@@ -105,6 +112,14 @@ def demo_topics(prefix: str) -> TopicNames:
         alerts=f"{prefix}.alerts.v1",
         erasures=f"{prefix}.erasures.v1",
         detector_dlq=f"{prefix}.dlq.detector",
+        outbox_prefix=f"{prefix}.out.",
+        outbox_dlq_prefix=f"{prefix}.dlq.out.",
+        receipts=f"{prefix}.receipts.v1",
+        ees_inbound=f"{prefix}.in.ees.v1",
+        review=f"{prefix}.review.v1",
+        outbound_dlq=f"{prefix}.dlq.outbound",
+        ees_documents=f"{prefix}.ees.documents.v1",
+        ees_dlq=f"{prefix}.dlq.ees",
     )
 
 
@@ -151,9 +166,18 @@ class DetectionResult:
 
 
 def run_demo(
-    settings: GatewaySettings, connectors: list[Connector[Any]], *, prefix: str | None = None, detect: bool = True
+    settings: GatewaySettings,
+    connectors: list[Connector[Any]],
+    *,
+    prefix: str | None = None,
+    detect: bool = True,
+    outbound: bool = True,
 ) -> DemoResult:
-    """Ingest each connector's bundled sample and read the topics back; then, with ``detect``, the detector's part."""
+    """Ingest each connector's bundled sample and read the topics back, then the downstream parts.
+
+    With ``detect``, the detector's part (`run_detection`); with ``outbound``, the EU systems' part
+    (`run_outbound_demo`).
+    """
     prefix = prefix or f"demo-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}"
     settings = settings.model_copy(update={"topics": demo_topics(prefix)})
     provision(settings, [c.name for c in connectors])
@@ -170,7 +194,103 @@ def run_demo(
     result.events = read_events(settings)
     if detect:
         result.detection = run_detection(settings, connectors, prefix)
+    if outbound:
+        result.outbound = run_outbound_demo(settings, prefix)
     return result
+
+
+@dataclass(slots=True)
+class OutboundDemo:
+    """What the outbound part of the demo did.
+
+    Attributes:
+        national: Outbox kinds per target built from the national exports' events (the canonical topic).
+        national_non_returns: Non-returns the monitor recorded for them (on event time only).
+        stories: The generated EU stories.
+        run: What the outbound path made of them (their own topics).
+        problems: Differences from the stories' ground truth; empty when exact.
+        delivered: Target -> its outbox status after delivery.
+        transports: Target -> where it was delivered.
+        faults: Faults the demo's HTTP target injected.
+    """
+
+    national: dict[str, Counter[str]]
+    national_non_returns: int
+    stories: EuStories
+    run: EuRun
+    problems: list[str]
+    delivered: dict[str, OutboxStatus]
+    transports: dict[str, str]
+    faults: int
+
+
+def run_outbound_demo(settings: GatewaySettings, prefix: str) -> OutboundDemo:
+    """The EU systems' part of the demo.
+
+    First the outbound stage runs over the canonical topic the exports went to: SIS and Eurodac messages for the
+    national cases (the monitor on event time only, since the exports replay past years). Then generated EU stories
+    with known outcomes take the whole outbound path on topics of their own (`gateway.ops.eu_run`): events, EES exit
+    files, the monitor's clock moved past every period; their outboxes are compared with the truth and delivered, SIS
+    to a local HTTPS-less HTTP target that injects faults, Eurodac to a file drop directory.
+
+    ``settings`` must carry the demo's topics (``demo_topics``).
+    """
+    from gateway.adapters.eurodac.config import EurodacConfig
+    from gateway.delivery.plugins import build
+    from gateway.delivery.settings import DeliverySettings, RetryPolicy
+    from gateway.delivery.status import outbox_status
+    from gateway.delivery.worker import run_delivery
+    from gateway.monitor.clock import EventTimeClock
+    from gateway.ops.eu_run import compare, read_outboxes, run_eu_path, story_key_of
+    from gateway.outbound.config import OutboundConfig
+    from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
+    from gateway.samples.eu_stories import eu_stories
+    from gateway.testing.http_target import FaultPlan, HttpTarget
+
+    config = OutboundConfig(eurodac=EurodacConfig(enabled=True))
+    options = OutboundOptions(
+        application=f"{prefix}.outbound", instance="demo", idle_exit_s=3.0, clock=EventTimeClock(), tick_s=0.5
+    )
+    run_outbound(settings, config, default_codecs(settings), options)
+    national = {t: Counter(m.kind for m in msgs) for t, msgs in read_outboxes(settings, config.targets).items()}
+    codec = EventCodec()
+    national_non_returns = sum(
+        1
+        for msg in read_to_end(settings.kafka, settings.topics.canonical)
+        if codec.decode(msg.value() or b"").source.connector == config.monitor.connector_name
+    )
+
+    eu = settings.model_copy(update={"topics": demo_topics(f"{prefix}.eu")})
+    stories = eu_stories(39, story_key_of(eu))
+    workdir = EU_DIR / prefix
+    run = run_eu_path(eu, stories, config, workdir, application=f"{prefix}.eu.outbound")
+    problems = compare(stories, run, config.targets)
+    delivered: dict[str, OutboxStatus] = {}
+    plan = FaultPlan(seed=2026, error_5xx=0.1, error_5xx_retry_after=0.05, drop=0.05, duplicate_ack=0.05)
+    transports: dict[str, tuple[str, dict[str, Any]]] = {
+        "sis": ("http", {"read_timeout_s": 2.0}),
+        "eurodac": ("filedrop", {"directory": str(workdir / "eurodac-drop"), "fsync": False}),
+    }
+    with HttpTarget(plan) as target:
+        where = {"sis": f"HTTP POST {target.url}", "eurodac": f"file drop {workdir / 'eurodac-drop'}"}
+        for name, (kind, extra) in transports.items():
+            options_ = DeliverySettings(
+                transport=kind,
+                transport_options={"url": target.url, **extra} if kind == "http" else extra,
+                retry=RetryPolicy(initial_backoff_s=0.05, max_backoff_s=0.5, jitter_s=0.05, deadline_s=30.0),
+                application=f"{prefix}.deliver",
+                instance="demo",
+                idle_exit_s=2.0,
+                batch_deadline_s=60.0,
+            )
+            transport = build(kind, options_.transport_options)
+            try:
+                run_delivery(eu, name, transport, options_)
+            finally:
+                transport.close()
+            delivered[name] = outbox_status(eu, name)
+        faults = sum(1 for a in target.arrivals if a.fault)
+    return OutboundDemo(national, national_non_returns, stories, run, problems, delivered, where, faults)
 
 
 def run_detection(settings: GatewaySettings, connectors: list[Connector[Any]], prefix: str) -> DetectionResult:
