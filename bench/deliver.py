@@ -18,7 +18,11 @@ Measured:
 - latency: with the worker running, outbox messages produced at a steady rate (half the backlog rate, at most
   1 000/s) with ``source_event_at`` = their produce time; p50 / p99 from ``source_event_at`` to the server's receipt
   of the request. It includes the consumer's batch wait (``batch_wait_s``) and the producer's linger: this is the
-  path of a canonical event's message through the outbox to the target, minus the producing stage itself.
+  path of a canonical event's message through the outbox to the target, minus the producing stage itself;
+- end to end: canonical ``ReturnDecisionIssued`` events (each a new person, so each gives one SIS ``CREATE``)
+  produced at a steady rate to a fresh canonical topic, with ``gateway outbound`` and ``gateway deliver`` both
+  running in this process; p50 / p99 from the canonical record's produce time to the server's receipt of its SIS
+  message: the whole path the issue asks about, both stages' batch waits and transactions included.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from gateway.delivery.http import HttpOptions, HttpTransport  # noqa: E402
 from gateway.delivery.outbox import OutboxMessage, message_id_for, outbox_codec, outbox_record  # noqa: E402
 from gateway.delivery.settings import DeliverySettings  # noqa: E402
 from gateway.delivery.worker import group_by_key, provision_delivery, run_delivery  # noqa: E402
+from gateway.events.models import EventType  # noqa: E402
 from gateway.kafka.settings import KafkaSettings  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -195,6 +200,8 @@ def main() -> None:
         results["ratio"] = results["worker"]["per_s"] / results["ceiling"]["per_s"]
         rate = min(1_000.0, results["worker"]["per_s"] / 2)
         results["latency"] = paced_latency(args, server, rate)
+        results["load_after_latency"] = load()
+        results["end_to_end"] = end_to_end(args, server, min(200.0, rate))
         results["load_end"] = load()
     finally:
         server.close()
@@ -252,6 +259,87 @@ def paced_latency(args: argparse.Namespace, server: Server, rate: float) -> dict
     }
 
 
+def end_to_end(args: argparse.Namespace, server: Server, rate: float) -> dict[str, Any]:
+    """Canonical decisions at ``rate`` -> outbound stage -> SIS outbox -> delivery worker -> the server."""
+    from gateway.codec.codec import EventCodec
+    from gateway.events.headers import EVENT_TYPE_HEADER
+    from gateway.monitor.clock import EventTimeClock
+    from gateway.ops.provision import provision
+    from gateway.outbound.config import OutboundConfig
+    from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
+    from gateway.testing.examples import event as example_event
+
+    tag = uuid.uuid4().hex[:8]
+    base = settings_for(args.bootstrap, tag)
+    topics = base.topics.model_copy(update={"canonical": f"bench-deliver-{tag}.events"})
+    settings = base.model_copy(update={"state_dir": OUT / f"state-{tag}", "topics": topics})
+    provision(settings, [])
+    config = OutboundConfig(targets=("sis",))
+    stop = threading.Event()
+    stage_options = OutboundOptions(application=f"bench-ob-{tag}", instance="b", clock=EventTimeClock())
+    stage = threading.Thread(
+        target=run_outbound, args=(settings, config, default_codecs(settings), stage_options, stop), daemon=True
+    )
+    transport = HttpTransport(HttpOptions(url=server.url, max_connections=args.in_flight))
+    opts = options(args.in_flight, args.batch, idle=600.0)
+    worker = threading.Thread(target=run_delivery, args=(settings, TARGET, transport, opts, stop), daemon=True)
+    stage.start()
+    worker.start()
+    codec, template = EventCodec(), example_event(EventType.RETURN_DECISION_ISSUED)
+    producer = Producer({"bootstrap.servers": args.bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    topic = settings.topics.canonical
+
+    def decision(i: int, phase: str) -> tuple[str, bytes, str]:
+        case = f"E2E-{phase}-{i:06d}"
+        payload = template.payload.model_copy(update={"decision_reference": f"D-{case}"})
+        changes = {"event_id": uuid.uuid4(), "case_reference": case, "subject_key": f"{tag}-{phase}-{i}"}
+        e = template.model_copy(update={**changes, "payload": payload})
+        return e.subject_key, codec.encode(e, topic), f"{e.member_state}:{case}"
+
+    def send(i: int, phase: str) -> tuple[str, float]:
+        key, value, ordering = decision(i, phase)
+        producer.produce(topic, value, key.encode(), headers=[(EVENT_TYPE_HEADER, b"RETURN_DECISION_ISSUED")])
+        producer.poll(0)
+        return ordering, time.time()
+
+    # Warm up until both stages have joined their groups and a message went all the way through.
+    warm = dict(send(i, "warm") for i in range(5))
+    producer.flush(30)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not set(warm) <= {a["ordering_key"] for a in server.acceptances()}:
+        time.sleep(0.5)
+    count = max(200, args.latency_messages // 3)
+    produced: dict[str, float] = {}
+    started = time.perf_counter()
+    for i in range(count):
+        due = started + i / rate
+        while (wait := due - time.perf_counter()) > 0:
+            time.sleep(min(wait, 0.005))
+        ordering, at = send(i, "run")
+        produced[ordering] = at
+    producer.flush(60)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        arrived = {a["ordering_key"]: a["at"] for a in server.acceptances() if a["ordering_key"] in produced}
+        if len(arrived) == len(produced):
+            break
+        time.sleep(0.5)
+    stop.set()
+    stage.join(60)
+    worker.join(60)
+    transport.close()
+    lat = sorted((arrived[k] - produced[k]) * 1000 for k in arrived)
+    quantiles = statistics.quantiles(lat, n=100) if len(lat) > 1 else [float("nan")] * 99
+    return {
+        "rate_per_s": rate,
+        "events": count,
+        "delivered": len(lat),
+        "p50_ms": quantiles[49],
+        "p99_ms": quantiles[98],
+        "max_ms": lat[-1] if lat else float("nan"),
+    }
+
+
 def print_table(results: dict[str, Any], path: Path) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -277,6 +365,15 @@ def print_table(results: dict[str, Any], path: Path) -> None:
     )
     table.add_row("  p99 ms", f"{lat['p99_ms']:,.1f}", "")
     table.add_row("  max ms", f"{lat['max_ms']:,.1f}", "")
+    e2e = results["end_to_end"]
+    table.add_row(
+        f"canonical event -> outbound -> deliver -> target at {e2e['rate_per_s']:,.0f} ev/s, p50 ms",
+        f"{e2e['p50_ms']:,.1f}",
+        f"{results['load_end']['1m']:.2f}",
+    )
+    table.add_row("  p99 ms", f"{e2e['p99_ms']:,.1f}", "")
+    table.add_row("  max ms", f"{e2e['max_ms']:,.1f}", "")
+    table.add_row("  delivered / produced", f"{e2e['delivered']} / {e2e['events']}", "")
     console.print(table)
     console.print(f"JSON: {path}")
 
