@@ -2,9 +2,9 @@
 
 ``schemas/`` sits at the repository root, beside ``gateway/``, because it is the project's contract rather than
 Python code; setuptools can only package files under a package. This hook copies ``schemas/avro``,
-``schemas/history`` and ``schemas/xsd`` to ``gateway/_schemas/`` in the build tree, where ``gateway.codec.schemas``
-(and the XSD lookup of the adapters) look first. An editable install keeps reading the source tree, so an edited
-schema takes effect without a rebuild.
+``schemas/history``, ``schemas/xsd`` and ``schemas/json`` to ``gateway/_schemas/`` in the build tree, where
+``gateway.codec.schemas`` (and the adapters' XSD and JSON Schema lookups) look first. An editable install keeps
+reading the source tree, so an edited schema takes effect without a rebuild.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-PACKAGED = ("avro", "history", "xsd")
+PACKAGED = ("avro", "history", "xsd", "json")
 
 
 class BuildPyWithSchemas(build_py):

@@ -40,7 +40,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_every_schema_and_snapshot(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for folder in ("avro", "history", "xsd"):
+    for folder in ("avro", "history", "xsd", "json"):
         # Subfolders too: state, alert and outbox schemas, every released snapshot, the EU message XSDs.
         files = [p for p in (ROOT / "schemas" / folder).rglob("*") if p.is_file()]
         assert files, folder
