@@ -54,6 +54,10 @@ class TopicNames(BaseModel):
         ees_documents: Compacted index from travel-document key to subject key (key ``<document key>:<subject
             key>``), written by the outbound stage, read whole by the EES exit ingest to route an exit to its subject.
         ees_dlq: EES exit files and records that cannot be read, with their bytes.
+        riat_referrals: Compacted index from RIAT referral id to subject (key ``<referral id>:<subject key>``), written
+            by the outbound stage for referrals that left, read by ``gateway riat pull`` to route a partner's status.
+        riat_dlq: Partner statuses that cannot be read, with their bytes.
+        riat_progress: Compacted cursor of the RIAT status feed, committed with each page's events.
         partitions: Partitions of the canonical, raw and dead-letter topics.
         replication_factor: Replication factor of the gateway's topics.
     """
@@ -75,6 +79,9 @@ class TopicNames(BaseModel):
     outbound_dlq: str = "gateway.dlq.outbound"
     ees_documents: str = "gateway.ees.documents.v1"
     ees_dlq: str = "gateway.dlq.ees"
+    riat_referrals: str = "gateway.riat.referrals.v1"
+    riat_dlq: str = "gateway.dlq.riat"
+    riat_progress: str = "gateway.riat.progress.v1"
     partitions: int = Field(3, ge=1)
     replication_factor: int = Field(1, ge=1)
 
@@ -119,6 +126,9 @@ class TopicNames(BaseModel):
             TopicSpec(name=self.outbound_dlq, partitions=self.partitions, replication_factor=rf),
             TopicSpec(
                 name=self.ees_documents, partitions=self.partitions, replication_factor=rf, cleanup_policy="compact"
+            ),
+            TopicSpec(
+                name=self.riat_referrals, partitions=self.partitions, replication_factor=rf, cleanup_policy="compact"
             ),
         ]
 

@@ -140,7 +140,7 @@ def read_outboxes(settings: GatewaySettings, targets: tuple[str, ...]) -> dict[s
 def compare(stories: EuStories, run: EuRun, targets: tuple[str, ...]) -> list[str]:
     """Every difference between what the stories say must happen and what the run did; empty when exact."""
     problems: list[str] = []
-    for target in targets:
+    for target in (t for t in targets if t in XSD_OF_TARGET):  # the stories know SIS and Eurodac
         got = run.kinds_by_case(target)
         want = {k: getattr(c, target) for k, c in stories.cases.items() if getattr(c, target)}
         for key in sorted(set(got) | set(want)):

@@ -38,6 +38,10 @@ from gateway.adapters.ees.match import Duplicate, Matched, match_exit
 from gateway.adapters.ees.match import observe as observe_case
 from gateway.adapters.eurodac.render import render as render_eurodac
 from gateway.adapters.eurodac.update import eurodac_step
+from gateway.adapters.riat.lifecycle import riat_step
+from gateway.adapters.riat.referrals import index_for
+from gateway.adapters.riat.render import CONTENT_TYPE as JSON_CONTENT
+from gateway.adapters.riat.render import render as render_riat
 from gateway.adapters.sis.lifecycle import sis_step
 from gateway.adapters.sis.render import render as render_sis
 from gateway.codec.codec import EventCodec
@@ -222,6 +226,15 @@ def _on_event(
             rendered = render_eurodac(update, ctx.config.eurodac)
             sub, record = _to_outbox(ctx, sub, "eurodac", rendered, event, message, source_at)
             out.append(record)
+    if "riat" in ctx.config.targets and ctx.config.riat.enabled:
+        riat = riat_step(sub.riat, event, ctx.config.riat)
+        sub = sub.model_copy(update={"riat": riat.state})
+        for riat_message in riat.messages:
+            as_json = render_riat(riat_message, ctx.config.riat)
+            sub, record = _to_outbox(ctx, sub, "riat", as_json, event, message, source_at, JSON_CONTENT)
+            out.append(record)
+        # Only referrals that left are indexed: a partner can only report on those.
+        out.extend(index_for(riat, event.subject_key, ctx.settings.topics.riat_referrals))
     if sub != before:
         subjects.set(partition, key, sub)
     return out
@@ -235,14 +248,17 @@ def _to_outbox(
     event: CaseEvent,
     message: Message,
     source_at: dt.datetime | None,
+    content_type: str = _XML,
 ) -> tuple[OutboundSubject, OutboundMessage]:
-    xml = getattr(rendered, "xml", None)
-    if xml is None:
+    body = getattr(rendered, "xml", None) or getattr(rendered, "body", None)
+    if body is None:
         reason = str(getattr(rendered, "reason", rendered))
         # The reason may quote a value of the message: it goes to the dead letter (which holds the event anyway),
         # not to the log.
-        _log.error("a %s message for event %s failed its XSD; it went to the dead-letter topic", target, event.event_id)
-        refused = RuntimeError(f"{target} message refused by its XSD: {reason}")
+        _log.error(
+            "a %s message for event %s failed its schema; it went to the dead-letter topic", target, event.event_id
+        )
+        refused = RuntimeError(f"{target} message refused by its schema: {reason}")
         return sub, consumed_dead_letter(
             ctx.settings.topics.outbound_dlq, message, refused, connector="outbound", stage="OUTBOUND_RENDER"
         )
@@ -250,7 +266,7 @@ def _to_outbox(
     ordering_key = f"{event.member_state}:{event.case_reference}"
     sub, sequence = sub.next_sequence(target, ordering_key)
     outbox = OutboxMessage(
-        message_id=message_id_for(target, kind, ordering_key, str(event.event_id), xml),
+        message_id=message_id_for(target, kind, ordering_key, str(event.event_id), body),
         target=target,
         kind=kind,
         ordering_key=ordering_key,
@@ -258,8 +274,8 @@ def _to_outbox(
         created_at=event.recorded_at,
         source_event_id=str(event.event_id),
         source_event_at=source_at,
-        content_type=_XML,
-        body=xml,
+        content_type=content_type,
+        body=body,
     )
     return sub, outbox_record(ctx.settings.topics.outbox(target), outbox, ctx.codecs.outbox)
 

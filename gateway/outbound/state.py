@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gateway.adapters.ees.match import EesSubjectState
 from gateway.adapters.eurodac.update import EurodacSubjectState
+from gateway.adapters.riat.lifecycle import RiatSubjectState
 from gateway.adapters.sis.lifecycle import SisSubjectState
 from gateway.codec.schemas import SCHEMA_DIR
 from gateway.monitor.monitor import MonitorSubjectState
@@ -51,6 +52,7 @@ class OutboundSubject(BaseModel):
         eurodac: The subject's Eurodac registrations and assistance updates.
         ees: The subject's open decisions and matched exits (EES matching).
         monitor: The subject's deadline-monitor decisions.
+        riat: The subject's RIAT referrals and the case facts their Key Moment 1 needs.
         sequences: Message counters per target and case.
         documents: Travel-document keys already published to the document index.
     """
@@ -63,6 +65,7 @@ class OutboundSubject(BaseModel):
     monitor: MonitorSubjectState | None = None
     sequences: tuple[SequenceCounter, ...] = ()
     documents: tuple[str, ...] = ()
+    riat: RiatSubjectState | None = None
 
     def next_sequence(self, target: str, ordering_key: str) -> tuple[OutboundSubject, int]:
         """The next sequence number of ``target`` for ``ordering_key``, and the state that remembers it."""
