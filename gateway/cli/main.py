@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "kafka-local": "gateway.cli.kafka_local:kafka_local",
     "outbound": "gateway.cli.outbound:outbound",
     "outbox": "gateway.cli.deliver:outbox",
+    "riat": "gateway.cli.riat:riat",
     "rrai": "gateway.cli.rrai:rrai",
     "rules": "gateway.cli.rules:rules",
     "samples": "gateway.cli.samples:samples",

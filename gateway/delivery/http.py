@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, FilePath, model_validator
 
 from gateway.delivery.outbox import OutboxMessage
 from gateway.delivery.transport import SendOutcome, SendResult, TransientDeliveryError
+from gateway.errors import ConfigError
 
 __all__ = ["HttpOptions", "HttpTransport", "parse_retry_after"]
 
@@ -137,6 +138,14 @@ class HttpTransport:
         except httpx.TimeoutException as exc:
             raise TransientDeliveryError(f"no answer in time: {exc!r}", code="timeout") from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            refusal = _tls_refusal(exc)
+            if refusal is not None:
+                # A certificate the other side refuses does not pass by waiting: stop the worker and say so (the
+                # messages stay in the outbox), instead of retrying a setup mistake until the outage deadline.
+                raise ConfigError(
+                    f"TLS handshake with {self.options.url} refused ({refusal}): check client_cert, client_key and "
+                    "ca_bundle against the target's certificates"
+                ) from exc
             # Refused, reset or closed without an answer: the target may or may not have the message; the retry
             # carries the same Idempotency-Key, so either way it ends up there once.
             raise TransientDeliveryError(f"connection failed: {exc!r}", code="connection") from exc
@@ -171,3 +180,19 @@ def _text(response: httpx.Response) -> str | None:
     if not response.content:
         return None
     return response.content[:4000].decode(response.encoding or "utf-8", "replace")
+
+
+# SSL errors that mean the connection went away, not that a certificate was refused.
+_DROPPED = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def _tls_refusal(exc: BaseException) -> str | None:
+    """The reason of a TLS certificate refusal behind ``exc`` (either side's), or None for any other failure."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError) and not isinstance(current, _DROPPED):
+            return str(getattr(current, "reason", None) or current)
+        current = current.__cause__ or current.__context__
+    return None

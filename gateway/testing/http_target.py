@@ -18,6 +18,10 @@ id may be faulted, so every message gets through in the end:
 * ``reject_ids``: always answered ``reject_status`` (422), never accepted; ``slow_keys``: every request of these
   ordering keys is answered after ``slow_s``.
 
+TLS: give a `ServerTls` (server certificate and key, optionally a CA whose client certificates are then required)
+and the target speaks HTTPS only (TLS 1.2 or later); `url` starts with ``https://``. Each connection's handshake runs
+on its own thread; a failed one is recorded in `handshake_failures` and the connection is closed, without an arrival.
+
 Standalone: ``python -m gateway.testing.http_target --port 8765 --seed 1 --error-5xx 0.1`` serves until interrupted;
 ``GET /_stats`` answers counts and ``GET /_accepted`` the accepted messages in order, as JSON.
 """
@@ -29,15 +33,17 @@ import email.utils
 import json
 import random
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-__all__ = ["Arrival", "FaultPlan", "HttpTarget", "main"]
+__all__ = ["Arrival", "FaultPlan", "HttpTarget", "ServerTls", "main"]
 
 FAULTS = ("error_5xx", "error_5xx_retry_after", "too_many", "timeout", "slow", "drop", "duplicate_ack", "late_ack")
 
@@ -130,11 +136,59 @@ class Arrival:
     body: bytes = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class ServerTls:
+    """The target's TLS: its certificate, and the CA of the client certificates it requires (mutual TLS), if any.
+
+    Attributes:
+        cert: Server certificate chain (PEM).
+        key: Its private key (PEM).
+        client_ca: CA certificates (PEM) client certificates must chain to; given, a client certificate is required.
+        maximum_version: Highest TLS version offered (``TLSv1_2`` to see how a TLS 1.2 target fails the handshake).
+    """
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+    maximum_version: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED
+
+    def context(self) -> ssl.SSLContext:
+        """A server-side context: TLS 1.2 or later, the client certificate required when ``client_ca`` is set."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.maximum_version = self.maximum_version
+        context.load_cert_chain(self.cert, self.key)
+        if self.client_ca is not None:
+            context.load_verify_locations(cafile=self.client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+        return context
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
     target: HttpTarget
+
+
+class _TlsServer(_Server):
+    """Accepts plain TCP and does the TLS handshake on the connection's own thread, so a stalled one blocks nobody."""
+
+    tls_context: ssl.SSLContext
+    handshake_timeout_s = 5.0
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(self.handshake_timeout_s)
+        try:
+            tls = self.tls_context.wrap_socket(request, server_side=True)  # detaches ``request``; handshakes now
+        except (ssl.SSLError, OSError) as exc:
+            self.target.handshake_failed(exc)
+            return
+        try:
+            tls.settimeout(None)
+            super().finish_request(tls, client_address)
+        finally:
+            self.shutdown_request(tls)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -221,16 +275,28 @@ class HttpTarget:
         plan: Faults to inject and how to answer.
         host: Interface to bind.
         port: Port to bind; 0 picks a free one.
+        tls: Serve HTTPS with this certificate (and require client certificates of its ``client_ca``); plain HTTP
+            if None.
     """
 
-    def __init__(self, plan: FaultPlan | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, plan: FaultPlan | None = None, host: str = "127.0.0.1", port: int = 0, *, tls: ServerTls | None = None
+    ) -> None:
         self.plan = plan or FaultPlan()
+        self.tls = tls
         self._lock = threading.Lock()
         self._arrivals: list[Arrival] = []
         self._accepted: dict[str, Arrival] = {}
         self._order: list[Arrival] = []
         self._attempts: Counter[str] = Counter()
-        self._server = _Server((host, port), _Handler)
+        self._handshake_failures: list[str] = []
+        if tls is None:
+            self._server = _Server((host, port), _Handler)
+        else:
+            context = tls.context()  # before binding: a bad certificate or key fails here, with no socket left open
+            server = _TlsServer((host, port), _Handler)
+            server.tls_context = context
+            self._server = server
         self._server.target = self
         self._thread: threading.Thread | None = None
 
@@ -241,8 +307,9 @@ class HttpTarget:
 
     @property
     def url(self) -> str:
-        """Where to POST messages."""
-        return f"http://127.0.0.1:{self.port}/messages"
+        """Where to POST messages (``https://`` in TLS mode)."""
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self.port}/messages"
 
     def start(self) -> Self:
         """Serve from a daemon thread."""
@@ -302,6 +369,18 @@ class HttpTarget:
         elif fault == "slow" or key in plan.slow_keys:
             delay = plan.slow_s
         return arrival, delay
+
+    def handshake_failed(self, error: BaseException) -> None:
+        """Record a TLS handshake the target refused or that broke off (TLS mode)."""
+        reason = getattr(error, "reason", None) or type(error).__name__
+        with self._lock:
+            self._handshake_failures.append(str(reason))
+
+    @property
+    def handshake_failures(self) -> list[str]:
+        """Why each failed TLS handshake failed (OpenSSL's reason, e.g. ``PEER_DID_NOT_RETURN_A_CERTIFICATE``)."""
+        with self._lock:
+            return list(self._handshake_failures)
 
     @property
     def arrivals(self) -> list[Arrival]:
