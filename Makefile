@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONNECTORS := $(wildcard connectors/*/pyproject.toml)
 
-.PHONY: bootstrap demo test lint unit integration bench bench-detect bench-deliver broker-start broker-stop clean
+.PHONY: bootstrap demo test lint unit integration bench bench-detect bench-deliver bench-stats broker-start broker-stop clean
 
 bootstrap: $(VENV)/.installed
 
@@ -43,6 +43,9 @@ bench-detect: bootstrap
 
 bench-deliver: bootstrap
 	$(BIN)/python bench/deliver.py
+
+bench-stats: bootstrap
+	$(BIN)/python bench/stats.py
 
 broker-start: bootstrap
 	$(BIN)/gateway kafka-local start

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "samples": "gateway.cli.samples:samples",
     "samples-movements": "gateway.cli.samples:samples_movements",
     "schemas": "gateway.cli.schemas:schemas",
+    "stats": "gateway.cli.stats:stats",
     "state": "gateway.cli.state:state",
 }
 

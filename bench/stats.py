@@ -1,0 +1,220 @@
+"""Statistics benchmark: full-history replay in events/s against consume-only and consume+decode, and the time to
+build one quarter from N events.
+
+Prints a table and writes JSON to bench/out/stats.json, with the load average beside each figure.
+
+    .venv/bin/python bench/stats.py                          # 1M and 3M events
+    .venv/bin/python bench/stats.py --sizes 200000           # one size
+    .venv/bin/python bench/stats.py --sizes 10000000         # the 10M point (needs time and memory)
+
+How: ``statistics_stories`` generates a history of 20 000 persons (every story kind, ~2.3 events a person, a share
+of them types the statistics skip by header); it is encoded once with ``EventCodec`` and replicated to N events
+with each copy's 32-character subject key replaced in the encoded bytes by a new key of the same length (the Avro
+bytes stay valid: checked by decoding one). The events go to a fresh topic of 4 partitions, keyed by subject key
+with the ``gw.event.type`` header, as the ingest writes them. Then, on that topic, in one run:
+
+- consume only: ``read_to_end`` (read_committed) over every message, nothing decoded;
+- consume + decode: the same, ``EventCodec.decode(trusted=True)`` on every message;
+- replay: ``replay_facts`` (header skip + trusted decode + fold) - the statistics' read;
+- build one quarter: ``build`` of 2026-Q1 (replay + count + SDMX-CSV, SDMX-ML, plain CSV, ledger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gateway.codec.codec import EventCodec  # noqa: E402
+from gateway.config import GatewaySettings, TopicNames  # noqa: E402
+from gateway.events.headers import EVENT_TYPE_HEADER  # noqa: E402
+from gateway.kafka.reader import read_to_end  # noqa: E402
+from gateway.samples.statistics_stories import statistics_stories  # noqa: E402
+from gateway.statistics.config import StatisticsConfig  # noqa: E402
+from gateway.statistics.replay import build, replay_facts  # noqa: E402
+from gateway.statistics.tables import Period  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+PARTITIONS = 4
+GOAL = 50_000
+BASE_PERSONS = 20_000
+
+
+def load() -> dict[str, float]:
+    one, five, fifteen = os.getloadavg()
+    return {"1m": one, "5m": five, "15m": fifteen}
+
+
+def templates() -> list[tuple[bytes, bytes, bytes]]:
+    """(subject key, encoded value, event type) of the base history."""
+    codec = EventCodec()
+    stories = statistics_stories(BASE_PERSONS, seed=1)
+    return [
+        (e.subject_key.encode(), codec.encode(e), str(e.event_type).encode())
+        for e in stories.events + stories.late_events
+    ]
+
+
+def produce(bootstrap: str, topic: str, base: list[tuple[bytes, bytes, bytes]], n: int) -> float:
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000, "compression.type": "lz4"}
+    )
+    t0 = time.perf_counter()
+    copy, i = 0, 0
+    while i < n:
+        for key, value, etype in base:
+            if i >= n:
+                break
+            new = key if copy == 0 else f"{uuid.uuid5(uuid.NAMESPACE_OID, f'{copy}:{key.decode()}').hex}".encode()
+            body = value if copy == 0 else value.replace(key, new)
+            while True:
+                try:
+                    producer.produce(topic, body, key=new, headers=[(EVENT_TYPE_HEADER, etype)])
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+            i += 1
+            if i % 10_000 == 0:
+                producer.poll(0)
+        copy += 1
+    producer.flush(120)
+    return time.perf_counter() - t0
+
+
+def rate(settings: GatewaySettings, decode: bool) -> dict[str, Any]:
+    codec = EventCodec()
+    t0 = time.perf_counter()
+    n = 0
+    for msg in read_to_end(settings.kafka, settings.topics.canonical, timeout_s=60):
+        if decode:
+            codec.decode(msg.value() or b"", trusted=True)
+        n += 1
+    s = time.perf_counter() - t0
+    return {"messages": n, "seconds": s, "per_s": n / s, "load": load()}
+
+
+def measure(bootstrap: str, n: int, base: list[tuple[bytes, bytes, bytes]]) -> dict[str, Any]:
+    topic = f"bench-stats-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, PARTITIONS, 1)])[topic].result(30)
+    try:
+        settings = GatewaySettings(kafka={"bootstrap_servers": bootstrap}, topics=TopicNames(canonical=topic))
+        produce_s = produce(bootstrap, topic, base, n)
+        r: dict[str, Any] = {"events": n, "produce_s": produce_s}
+        r["consume_only"] = rate(settings, False)
+        r["consume_decode"] = rate(settings, True)
+        _, stats = replay_facts(settings, timeout_s=60)
+        r["replay"] = {
+            "messages": stats.messages,
+            "decoded": stats.decoded,
+            "persons": stats.persons,
+            "seconds": stats.seconds,
+            "per_s": stats.events_per_s,
+            "load": load(),
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            report = build(settings, [Period.parse("2026-Q1")], StatisticsConfig(), Path(tmp))
+            r["build_quarter"] = {
+                "seconds": time.perf_counter() - t0,
+                "replay_seconds": report.replay.seconds,
+                "returned_2026_q1": sum(report.periods[0].tables.tables["returned"].cells.values()),
+                "load": load(),
+            }
+        return r
+    finally:
+        admin.delete_topics([topic])[topic].result(30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000000,3000000")
+    ap.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:29092"))
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    base = templates()
+    codec = EventCodec()
+    probe_key, probe_value, _ = base[0]
+    new = uuid.uuid4().hex.encode()
+    if codec.decode(probe_value.replace(probe_key, new), trusted=True).subject_key != new.decode():
+        raise RuntimeError("key replacement broke the encoded event")
+    results: dict[str, Any] = {
+        "bootstrap": args.bootstrap,
+        "cpus": os.cpu_count(),
+        "goal_events_per_s": GOAL,
+        "base_events": len(base),
+        "generate_s": time.perf_counter() - t0,
+        "started": dt.datetime.now(dt.UTC).isoformat(),
+        "load_start": load(),
+        "runs": [measure(args.bootstrap, int(n), base) for n in args.sizes.split(",")],
+    }
+    runs = results["runs"]
+    if len(runs) > 1:
+        results["build_time_ratio_last_to_first"] = (
+            runs[-1]["build_quarter"]["seconds"] / runs[0]["build_quarter"]["seconds"]
+        )
+        results["size_ratio_last_to_first"] = runs[-1]["events"] / runs[0]["events"]
+    path = OUT / "stats.json"
+    path.write_text(json.dumps(results, indent=1))
+    print_table(results, path)
+
+
+def print_table(results: dict[str, Any], path: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Statistics replay, {results['bootstrap']}, {results['cpus']} cores")
+    for col in ("events", "measure", "value", "goal", "notes", "load 1m"):
+        table.add_column(col, justify="left" if col in ("measure", "notes") else "right")
+    for r in results["runs"]:
+        n = f"{r['events']:,}"
+        co, cd, rp, bq = r["consume_only"], r["consume_decode"], r["replay"], r["build_quarter"]
+        table.add_row(
+            n, "consume only", f"{co['per_s']:,.0f}/s", "", "read_to_end, read_committed", f"{co['load']['1m']:.2f}"
+        )
+        table.add_row(
+            n,
+            "consume + decode",
+            f"{cd['per_s']:,.0f}/s",
+            "",
+            "trusted decode of every event",
+            f"{cd['load']['1m']:.2f}",
+        )
+        met = "MET" if rp["per_s"] >= GOAL else "MISSED"
+        table.add_row(
+            n, "replay (statistics read)", f"{rp['per_s']:,.0f}/s", f">= {GOAL:,}",
+            f"{met}; x{rp['per_s'] / co['per_s']:.2f} of consume only, "
+            f"x{rp['per_s'] / cd['per_s']:.2f} of consume+decode; "
+            f"{rp['decoded']:,} decoded, {rp['persons']:,} persons",
+            f"{rp['load']['1m']:.2f}",
+        )  # fmt: skip
+        table.add_row(
+            n, "build 2026-Q1", f"{bq['seconds']:.1f} s", "", f"replay {bq['replay_seconds']:.1f} s + count + write",
+            f"{bq['load']['1m']:.2f}",
+        )  # fmt: skip
+    console = Console(width=160)
+    console.print(table)
+    if "build_time_ratio_last_to_first" in results:
+        console.print(
+            f"build time x{results['build_time_ratio_last_to_first']:.2f} "
+            f"for x{results['size_ratio_last_to_first']:.1f} events"
+        )
+    console.print(f"JSON: {path}")
+
+
+if __name__ == "__main__":
+    main()
