@@ -76,6 +76,7 @@ def demo(bootstrap: str | None, per_type: int) -> None:
     console.print(verdict)
     exact = _show_detection(console, result)
     eu_exact = _show_outbound(console, result)
+    _show_tools(console, result)
     console.print("The broker keeps running; stop it with `gateway kafka-local stop`.")
     if not result.balanced or not exact or not eu_exact:
         raise SystemExit(1)
@@ -167,3 +168,22 @@ def _show_outbound(console: Console, result: DemoResult) -> bool:
     )
     console.print(f"  see them: `gateway outbox status --target sis` with topics under the prefix {prefix}.eu")
     return exact
+
+
+def _show_tools(console: Console, result: DemoResult) -> None:
+    """Print what the RRAI export and the Eurostat build wrote for the exports' busiest quarter."""
+    tools = result.tools
+    if tools is None:
+        return
+    table = Table("output", "what", "where", title=f"RRAI and Eurostat statistics, {tools.quarter}")
+    table.add_row(
+        "RRAI usage",
+        f"{tools.rrai_rows} rows (programme x country x type x level x stage), {tools.rrai_suppressed} counts "
+        "suppressed below 5",
+        ", ".join(p.name for p in tools.rrai_files),
+    )
+    for name, (cells, persons) in sorted(tools.stats_cells.items()):
+        table.add_row(f"Eurostat {name}", f"{cells} cells, {persons} persons (exact; published rounded to 5)", "")
+    table.add_row("", "SDMX-ML 2.1, SDMX-CSV 2.0, plain CSV, structure.xml", str(tools.stats_folder))
+    table.add_row("chart", "returns per quarter by type and assistance", f"{tools.chart[0]}")
+    console.print(table)

@@ -88,6 +88,7 @@ class DemoResult:
     detection: DetectionResult | None = None
     settings: GatewaySettings | None = None
     outbound: OutboundDemo | None = None
+    tools: ToolsDemo | None = None
 
     @property
     def balanced(self) -> bool:
@@ -196,7 +197,76 @@ def run_demo(
         result.detection = run_detection(settings, connectors, prefix)
     if outbound:
         result.outbound = run_outbound_demo(settings, prefix)
+        result.tools = run_tools_demo(settings, result.events, prefix)
     return result
+
+
+@dataclass(slots=True)
+class ToolsDemo:
+    """The RRAI export and the Eurostat statistics of the exports' canonical topic.
+
+    Attributes:
+        quarter: The quarter shown (the one with the most departures).
+        rrai_rows: RRAI usage rows of that quarter.
+        rrai_suppressed: Counts suppressed in them.
+        rrai_files: The JSON and CSV written.
+        stats_cells: Table name -> (cells, persons) of the quarter's Eurostat tables.
+        stats_folder: Where the SDMX and CSV files are.
+        chart: The chart's PNG and HTML.
+    """
+
+    quarter: str
+    rrai_rows: int
+    rrai_suppressed: int
+    rrai_files: tuple[Path, ...]
+    stats_cells: dict[str, tuple[int, int]]
+    stats_folder: Path
+    chart: tuple[Path, Path]
+
+
+def run_tools_demo(settings: GatewaySettings, events: list[CaseEvent], prefix: str) -> ToolsDemo:
+    """Export the RRAI usage and build the Eurostat tables and chart for the busiest quarter of the exports."""
+    from gateway.adapters.rrai import Quarter, RraiConfig, export_quarter
+    from gateway.events.models import DepartureConfirmed
+    from gateway.statistics.chart import quarterly_returns, write_chart
+    from gateway.statistics.config import StatisticsConfig
+    from gateway.statistics.replay import build, replay_facts
+    from gateway.statistics.tables import Period, quarters_between
+    from gateway.validation.programmes import example_programmes_path, load_programmes
+
+    departures = Counter(
+        f"{e.occurred_at.year}-Q{(e.occurred_at.month - 1) // 3 + 1}"
+        for e in events
+        if isinstance(e.payload, DepartureConfirmed)
+    )
+    quarter = departures.most_common(1)[0][0] if departures else f"{dt.date.today().year}-Q1"
+    out = EU_DIR / prefix
+    report, paths = export_quarter(
+        settings.kafka,
+        settings.topics.canonical,
+        Quarter.parse(quarter),
+        load_programmes(example_programmes_path()),
+        RraiConfig(),
+        out / "rrai",
+    )
+    config = StatisticsConfig()
+    built = build(settings, [Period.parse(quarter)], config, out / "stats")
+    period = built.periods[0]
+    cells = {name: (len(t.cells), sum(t.cells.values())) for name, t in period.tables.tables.items()}
+    facts, _ = replay_facts(settings)
+    year = int(quarter[:4])
+    chart = write_chart(
+        quarterly_returns(facts, quarters_between(f"{year - 1}-Q1", f"{year}-Q4"), config), out / "chart"
+    )
+    return ToolsDemo(
+        quarter,
+        len(report.rows),
+        sum(len(r.suppressed) for r in report.rows),
+        tuple(paths),
+        cells,
+        period.folder,
+        chart,
+    )
 
 
 @dataclass(slots=True)
