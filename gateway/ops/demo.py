@@ -121,6 +121,9 @@ def demo_topics(prefix: str) -> TopicNames:
         outbound_dlq=f"{prefix}.dlq.outbound",
         ees_documents=f"{prefix}.ees.documents.v1",
         ees_dlq=f"{prefix}.dlq.ees",
+        riat_referrals=f"{prefix}.riat.referrals.v1",
+        riat_dlq=f"{prefix}.dlq.riat",
+        riat_progress=f"{prefix}.riat.progress.v1",
     )
 
 

@@ -3,6 +3,14 @@
 ``read_committed`` with ``enable.partition.eof``: the end is the last stable offset, so an aborted or still open
 transaction (a fenced predecessor's) is never applied. Records are applied in chunks, each chunk one SQLite
 transaction that also moves the checkpoint, so a restore interrupted by a crash resumes where it stopped.
+
+The last stable offset stops at the first record of a transaction still open, and records committed after it by
+another producer are then invisible too. A process killed with SIGKILL leaves its transaction open until the broker
+aborts it (``transaction.timeout.ms``), unless a restart with the same transactional id fences it first; if its
+partitions moved to another process meanwhile, that process's own later commits sit behind the open transaction.
+Restoring "to the end" then would silently stop short of committed state. So a restore first waits until no
+transaction is open on its changelog partitions (the last stable offset equals the high watermark), and only then
+checks the checkpoint against the partition's offsets and reads to its end.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ def restore(
     wipe: Callable[[PartitionStore], PartitionStore],
     *,
     stall_s: float = 60.0,
+    open_transactions_s: float = 960.0,
 ) -> RestoreStats:
     """Bring each store up to the end of its changelog partition, starting after its checkpoint.
 
@@ -62,6 +71,8 @@ def restore(
         stall_s: Give up (``TransientError``) after this long without a record or an end of partition: a broker
             that went away while the restore ran. A large restore that keeps moving is never cut short; the
             caller's outage policy decides what happens next.
+        open_transactions_s: Longest wait for transactions left open on the changelog partitions (a killed
+            predecessor's) to end; the broker aborts them after their ``transaction.timeout.ms`` (at most 900 s).
 
     Raises:
         TransientError: The broker did not answer in time.
@@ -82,6 +93,7 @@ def restore(
     applied = 0
     try:
         _require_topics(consumer, {s.changelog for s in stores})
+        _await_no_open_transactions(kafka, consumer, stores, open_transactions_s)
         by_partition = {(s.changelog, s.partition): _trusted(consumer, s, wipe) for s in stores}
         consumer.assign(
             [
@@ -144,6 +156,41 @@ def _trusted(
         )
         return wipe(store)
     return store
+
+
+def _await_no_open_transactions(
+    kafka: KafkaSettings, committed: Consumer, stores: Sequence[PartitionStore], timeout_s: float
+) -> None:
+    """Wait until every changelog partition's last stable offset reaches its high watermark (see the module doc)."""
+    uncommitted = Consumer(
+        {**kafka.to_librdkafka(), "group.id": "gateway-restore-probe", "isolation.level": "read_uncommitted"}
+    )
+    try:
+        deadline = time.monotonic() + timeout_s
+        waiting = [TopicPartition(s.changelog, s.partition) for s in stores]
+        announced = False
+        while True:
+            # A read_committed consumer's high watermark is the last stable offset.
+            waiting = [
+                tp
+                for tp in waiting
+                if committed.get_watermark_offsets(tp, timeout=30.0, cached=False)[1]
+                < uncommitted.get_watermark_offsets(tp, timeout=30.0, cached=False)[1]
+            ]
+            if not waiting:
+                return
+            if not announced:
+                _log.warning(
+                    "waiting for transactions left open on %s (a killed predecessor's) to end before restoring",
+                    ", ".join(f"{tp.topic}[{tp.partition}]" for tp in waiting),
+                )
+                announced = True
+            if time.monotonic() > deadline:
+                stuck = KafkaError(KafkaError._TIMED_OUT, f"transactions still open on {len(waiting)} changelog(s)")
+                raise classify(stuck, "restore")
+            time.sleep(0.5)
+    finally:
+        uncommitted.close()
 
 
 def _require_topics(consumer: Consumer, topics: set[str]) -> None:

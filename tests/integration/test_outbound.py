@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import signal
+import subprocess
+import time
 import uuid
+from collections import defaultdict
 from pathlib import Path
+from typing import cast
 
 import pytest
 from lxml import etree
 
+from gateway.adapters.ees.ingest import EesIngest
 from gateway.adapters.eurodac.config import EurodacConfig
 from gateway.adapters.sis.render import allowed_elements
 from gateway.codec.codec import EventCodec
@@ -17,16 +24,18 @@ from gateway.config import GatewaySettings, TopicNames
 from gateway.delivery.plugins import build as build_transport
 from gateway.delivery.settings import DeliverySettings, RetryPolicy
 from gateway.delivery.worker import run_delivery
+from gateway.errors import TransientError
 from gateway.events import models as m
 from gateway.kafka.reader import read_to_end
 from gateway.monitor.clock import ManualClock
-from gateway.ops.eu_run import compare, publish_events, read_outboxes, run_eu_path, story_key_of
+from gateway.ops.eu_run import EuRun, compare, publish_events, read_outboxes, run_eu_path, story_key_of
 from gateway.ops.provision import provision
 from gateway.outbound.config import OutboundConfig
 from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
-from gateway.samples.eu_stories import STORY_NAMES, eu_stories
+from gateway.samples.eu_stories import STORY_NAMES, ExitSpec, eu_stories, exit_records_xml
 from gateway.testing import examples
 from gateway.testing.http_target import FaultPlan, HttpTarget
+from tests.integration.support.processes import SpawnGateway
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +59,9 @@ def settings_for(bootstrap: str, tmp_path: Path, run: str, partitions: int = 3) 
         outbound_dlq=f"{run}.dlq.outbound",
         ees_documents=f"{run}.ees.documents",
         ees_dlq=f"{run}.dlq.ees",
+        riat_referrals=f"{run}.riat.referrals",
+        riat_dlq=f"{run}.dlq.riat",
+        riat_progress=f"{run}.riat.progress",
         partitions=partitions,
     )
     return GatewaySettings(
@@ -217,3 +229,94 @@ def test_an_extension_after_the_last_day_but_within_lateness_moves_the_deadline(
     _stage(settings, clock, "a", f"{run}.outbound")
     (only,) = _non_returns(settings)
     assert only.payload.period_last_day == dt.date(2026, 4, 30)
+
+
+def _toml(settings: GatewaySettings, state: Path) -> str:
+    t = settings.topics
+    names = "\n".join(f'{field} = "{value}"' for field, value in t.model_dump().items() if isinstance(value, str))
+    return (
+        f'subject_key_secret = "{SECRET}"\nstate_dir = "{state}"\n[kafka]\n'
+        f'bootstrap_servers = "{settings.kafka.bootstrap_servers}"\n[topics]\n{names}\npartitions = {t.partitions}\n'
+    )
+
+
+@pytest.mark.slow
+def test_two_processes_one_killed_mid_stream_give_exactly_the_expected_messages(
+    kafka_bootstrap: str, tmp_path: Path, start: SpawnGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage in two processes sharing the partitions, one killed with SIGKILL while it works: its partitions
+    move to the other (restored from the changelog), and the outcome is exactly the stories' truth, no message twice."""
+    monkeypatch.setenv("GATEWAY_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "8000")
+    # The killed process's open transaction ends when the broker aborts it; the survivor's restore waits for that.
+    monkeypatch.setenv("GATEWAY_KAFKA_TXN_TRANSACTION_TIMEOUT_MS", "10000")
+    run = f"obk-{uuid.uuid4().hex[:8]}"
+    settings = settings_for(kafka_bootstrap, tmp_path, run, partitions=4)
+    stories = eu_stories(4 * len(STORY_NAMES), story_key_of(settings))
+    provision(settings, [])
+    publish_events(settings, stories.events)
+    clock = tmp_path / "clock"
+    clock.write_text("")
+    app = f"{run}.outbound"
+    configs = {}
+    for instance in ("a", "b"):
+        configs[instance] = tmp_path / f"{instance}.toml"
+        configs[instance].write_text(_toml(settings, tmp_path / f"state-{instance}"))
+
+    def stage(instance: str, log: str, idle: float) -> subprocess.Popen[bytes]:
+        args = ["outbound", "--config", str(configs[instance]), "--application", app, "--instance", instance]
+        args += ["--idle-exit", str(idle), "--batch-records", "10", "--clock", f"file:{clock}", "--tick", "0.5"]
+        return start(args, tmp_path / f"{log}.log")
+
+    def settle(log: str) -> None:
+        final = stage("a", log, 6)
+        assert final.wait(180) == 0, (tmp_path / f"{log}.log").read_text()[-3000:]
+
+    procs = {i: stage(i, f"{i}-1", 6) for i in ("a", "b")}
+
+    # Kill b once the stage has committed its first messages: it is then in the middle of the stream.
+    def committed() -> int:
+        try:
+            return len(read_outboxes(settings, ("sis",))["sis"])
+        except TransientError:
+            return 0  # the stage has not created its outbox yet
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not committed():
+        time.sleep(0.2)
+    victim = procs["b"]
+    assert victim.poll() is None, "the victim finished before it could be killed: make the stream longer"
+    os.killpg(victim.pid, signal.SIGKILL)
+    assert procs["a"].wait(180) == 0
+    settle("settle-1")
+
+    by_state: dict[str, list[ExitSpec]] = defaultdict(list)
+    for spec in stories.exits:
+        by_state[stories.persons[spec.person][0] if spec.person else "NL"].append(spec)
+    summaries = []
+    for state, specs in sorted(by_state.items()):
+        drop = tmp_path / f"ees-{state}"
+        drop.mkdir()
+        (drop / "exits.xml").write_bytes(exit_records_xml(specs))
+        job = EesIngest(settings, state)
+        try:
+            job.ensure_topics()
+            summaries += [s for _, s in job.process_folder(drop)]
+        finally:
+            job.close()
+    settle("settle-2")
+    clock.write_text(str(int(stories.clock_after.timestamp() * 1000)))
+    procs = {i: stage(i, f"{i}-3", 6) for i in ("a", "b")}
+    for proc in procs.values():
+        assert proc.wait(180) == 0
+
+    result = EuRun(outbox=read_outboxes(settings, CONFIG.targets), ees=summaries)
+    events = EventCodec()
+    for x in read_to_end(settings.kafka, settings.topics.canonical):
+        event = events.decode(x.value() or b"")
+        if event.source.connector in (CONFIG.monitor.connector_name, "ees"):
+            result.derived.append(event)
+    for x in read_to_end(settings.kafka, settings.topics.review):
+        headers = dict(cast(list[tuple[str, bytes]], x.headers() or []))
+        result.reviews.append((headers.get("gw.review.reason", b"").decode(), ""))
+    # The stage's default targets: Eurodac is off unless configured, so only SIS is compared here.
+    assert compare(stories, result, ("sis",)) == []

@@ -29,9 +29,6 @@ pytestmark = pytest.mark.integration
 def test_referrals_reach_riat_exactly_as_the_stories_expect(kafka_bootstrap: str, tmp_path: Path) -> None:
     run = f"riat-{uuid.uuid4().hex[:8]}"
     settings = settings_for(kafka_bootstrap, tmp_path, run)
-    settings = settings.model_copy(
-        update={"topics": settings.topics.model_copy(update={"riat_referrals": f"{run}.riat.referrals"})}
-    )
     renamed = [(story, list(story.events)) for story in riat_stories(1)]
     provision(settings, [])
     publish_events(settings, sorted((e for _, es in renamed for e in es), key=lambda e: e.occurred_at))
