@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 import socket
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -31,14 +30,13 @@ from gateway.detect.config import DetectorConfig
 from gateway.detect.observe import observe
 from gateway.detect.timeline import FACT_EVENT_TYPES, SubjectTimeline
 from gateway.dlq.headers import consumed_dead_letter
-from gateway.errors import DecodeError, FatalError, TransientError
+from gateway.errors import DecodeError
 from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.kafka.producer import OutboundMessage
-from gateway.kafka.retry import RetrySettings, retrying
-from gateway.kafka.settings import ConsumerSettings, TransactionSettings
 from gateway.kafka.topics import ensure_topics
-from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, Transform
+from gateway.kafka.transactions import ProcessorStats, Transform
 from gateway.state import StateRuntime, StateSettings, ValueCodec
+from gateway.state.service import ServiceRun, run_stateful
 
 __all__ = ["SUBJECTS", "DetectorCodecs", "DetectorOptions", "default_codecs", "detector_transform", "run_detector"]
 
@@ -250,36 +248,17 @@ def run_detector(
     stop: threading.Event | None = None,
 ) -> ProcessorStats:
     """Run the detector until stopped, idle or failed for good; wait out broker outages."""
-    stop = stop or threading.Event()
     runtime = state_runtime(settings, options)
     provision_detector(settings, runtime)
     transform = detector_transform(runtime, config, codecs, settings)
-    group = options.group_id or options.application
-    consumer = ConsumerSettings(group_id=group, group_instance_id=f"{group}-{options.instance}")
-    txn = TransactionSettings(transactional_id=f"{options.application}-{options.instance}")
-    outage = retrying(RetrySettings(max_attempts=10_000, deadline_s=options.outage_deadline_s, max_delay_s=5.0))
-    total = ProcessorStats()
-    try:
-        for attempt in outage:
-            with attempt:
-                proc = TransactionalProcessor(
-                    settings.kafka,
-                    consumer,
-                    txn,
-                    transform,
-                    topics=[settings.topics.canonical, settings.topics.erasures],
-                    producer=settings.producer,
-                    limits=BatchLimits(max_records=options.batch_records, max_wait_s=1.0),
-                    participant=runtime,
-                )
-                try:
-                    with proc:
-                        proc.run(idle_timeout=options.idle_exit_s, stop=stop)
-                except FatalError as exc:
-                    _log.warning("detector stopped (%s); rebuilding it", exc)
-                    time.sleep(1.0)
-                    raise TransientError(str(exc)) from exc
-                total += proc.stats
-    finally:
-        runtime.close()
-    return total
+    run = ServiceRun(
+        application=options.application,
+        instance=options.instance,
+        group_id=options.group_id,
+        idle_exit_s=options.idle_exit_s,
+        batch_records=options.batch_records,
+        outage_deadline_s=options.outage_deadline_s,
+        tick_s=None,
+    )
+    topics = [settings.topics.canonical, settings.topics.erasures]
+    return run_stateful(settings.kafka, settings.producer, runtime, transform, topics, run, stop)

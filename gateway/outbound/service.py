@@ -24,7 +24,6 @@ import datetime as dt
 import logging
 import socket
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
@@ -48,19 +47,18 @@ from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings
 from gateway.delivery.outbox import OutboxCodec, OutboxMessage, message_id_for, outbox_record
 from gateway.dlq.headers import consumed_dead_letter
-from gateway.errors import DecodeError, FatalError, TransientError
+from gateway.errors import DecodeError
 from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.events.models import BiometricsCaptured, CaseEvent, ReturnDecisionIssued
 from gateway.kafka.producer import OutboundMessage
-from gateway.kafka.retry import RetrySettings, retrying
-from gateway.kafka.settings import ConsumerSettings, TransactionSettings
 from gateway.kafka.topics import ensure_topics
-from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, Transform
+from gateway.kafka.transactions import ProcessorStats, Transform
 from gateway.monitor.clock import Clock, WallClock
 from gateway.monitor.monitor import fire, monitor_step
 from gateway.outbound.config import OutboundConfig
 from gateway.outbound.state import OutboundSubject
 from gateway.state import StateRuntime, StateSettings, ValueCodec
+from gateway.state.service import ServiceRun, run_stateful
 
 __all__ = [
     "REVIEW_REASON_HEADER",
@@ -420,7 +418,6 @@ def run_outbound(
     """Run the stage until stopped, idle or failed for good; wait out broker outages."""
     from importlib.metadata import version
 
-    stop = stop or threading.Event()
     runtime = state_runtime(settings, options)
     provision_outbound(settings, config, runtime)
     transform = outbound_transform(
@@ -432,32 +429,14 @@ def run_outbound(
         version=version("returns-gateway"),
         timers_per_pass=options.timers_per_pass,
     )
-    group = options.group_id or options.application
-    consumer = ConsumerSettings(group_id=group, group_instance_id=f"{group}-{options.instance}")
-    txn = TransactionSettings(transactional_id=f"{options.application}-{options.instance}")
-    outage = retrying(RetrySettings(max_attempts=10_000, deadline_s=options.outage_deadline_s, max_delay_s=5.0))
-    total = ProcessorStats()
-    try:
-        for attempt in outage:
-            with attempt:
-                proc = TransactionalProcessor(
-                    settings.kafka,
-                    consumer,
-                    txn,
-                    transform,
-                    topics=[settings.topics.canonical, settings.topics.ees_inbound],
-                    producer=settings.producer,
-                    limits=BatchLimits(max_records=options.batch_records, max_wait_s=1.0),
-                    participant=runtime,
-                )
-                try:
-                    with proc:
-                        proc.run(idle_timeout=options.idle_exit_s, stop=stop, tick_s=options.tick_s)
-                except FatalError as exc:
-                    _log.warning("outbound stage stopped (%s); rebuilding it", exc)
-                    time.sleep(1.0)
-                    raise TransientError(str(exc)) from exc
-                total += proc.stats
-    finally:
-        runtime.close()
-    return total
+    run = ServiceRun(
+        application=options.application,
+        instance=options.instance,
+        group_id=options.group_id,
+        idle_exit_s=options.idle_exit_s,
+        batch_records=options.batch_records,
+        outage_deadline_s=options.outage_deadline_s,
+        tick_s=options.tick_s,
+    )
+    topics = [settings.topics.canonical, settings.topics.ees_inbound]
+    return run_stateful(settings.kafka, settings.producer, runtime, transform, topics, run, stop)
