@@ -10,7 +10,7 @@ import click
 
 from gateway.adapters.riat.pull import PullSummary, RiatPull, RiatTopics, StatusFeed
 from gateway.cli.common import load_settings, stop_on_signals
-from gateway.codec.codec import EventCodec
+from gateway.codec.codec import EventCodec, event_codec
 from gateway.config import GatewaySettings
 from gateway.errors import GatewayError
 from gateway.events.models import MemberState
@@ -97,11 +97,7 @@ def balance(s: PullSummary) -> str:
 
 def _codec(settings: GatewaySettings) -> EventCodec:
     # The deployment's framing of canonical events: the registry's when one is configured, as the other writers do.
-    if settings.registry_url is None:
-        return EventCodec()
-    from gateway.codec.registry import ConfluentFraming, RegistrySettings
-
-    return EventCodec(registry=ConfluentFraming.from_settings(RegistrySettings(url=settings.registry_url)))
+    return event_codec(settings.registry_url)
 
 
 if __name__ == "__main__":

@@ -150,3 +150,13 @@ class EventCodec:
             return build_event(record)
         except ValueError as exc:
             raise DecodeError(f"not a canonical event: {exc}") from exc
+
+
+def event_codec(registry_url: str | None) -> EventCodec:
+    """A deployment's event codec: single-object encoding, or Confluent framing when a registry URL is configured."""
+    if registry_url is None:
+        return EventCodec()
+    # Imported here: the registry client is only loaded by deployments that use one.
+    from gateway.codec.registry import ConfluentFraming, RegistrySettings
+
+    return EventCodec(registry=ConfluentFraming.from_settings(RegistrySettings(url=registry_url)))

@@ -23,7 +23,7 @@ from typing import cast
 from confluent_kafka import Message
 from confluent_kafka.admin import AdminClient
 
-from gateway.codec.codec import EventCodec
+from gateway.codec.codec import EventCodec, event_codec
 from gateway.config import GatewaySettings
 from gateway.detect.alerts import SecondaryMovementSuspected
 from gateway.detect.config import DetectorConfig
@@ -205,18 +205,12 @@ class _BatchTimelines:
 
 def default_codecs(settings: GatewaySettings) -> DetectorCodecs:
     """The codecs of a deployment: its event framing, and the released state and alert schemas kept readable."""
-    from gateway.codec.registry import ConfluentFraming, RegistrySettings
     from gateway.detect.alerts import ALERT_ROOT, alert_codec
     from gateway.detect.state_codec import TIMELINE_ROOT, timeline_codec
     from gateway.evolution.history import load_history
 
-    registry = (
-        None
-        if settings.registry_url is None
-        else ConfluentFraming.from_settings(RegistrySettings(url=settings.registry_url))
-    )
     return DetectorCodecs(
-        events=EventCodec(registry=registry),
+        events=event_codec(settings.registry_url),
         timelines=timeline_codec(history=[s.schema for s in load_history(root=TIMELINE_ROOT)]),
         alerts=alert_codec(history=[s.schema for s in load_history(root=ALERT_ROOT)]),
     )

@@ -43,7 +43,7 @@ from gateway.adapters.riat.render import CONTENT_TYPE as JSON_CONTENT
 from gateway.adapters.riat.render import render as render_riat
 from gateway.adapters.sis.lifecycle import sis_step
 from gateway.adapters.sis.render import render as render_sis
-from gateway.codec.codec import EventCodec
+from gateway.codec.codec import EventCodec, event_codec
 from gateway.config import GatewaySettings
 from gateway.delivery.outbox import OutboxCodec, OutboxMessage, message_id_for, outbox_record
 from gateway.dlq.headers import consumed_dead_letter
@@ -376,18 +376,14 @@ class _BatchSubjects:
 
 def default_codecs(settings: GatewaySettings) -> OutboundCodecs:
     """The codecs of a deployment: its event framing, and the released schemas kept readable."""
-    from gateway.codec.registry import ConfluentFraming, RegistrySettings
     from gateway.delivery.outbox import outbox_codec
     from gateway.evolution.history import load_history
     from gateway.outbound.state import OUTBOUND_ROOT, subject_codec
 
-    registry = (
-        None
-        if settings.registry_url is None
-        else ConfluentFraming.from_settings(RegistrySettings(url=settings.registry_url))
-    )
     history = tuple(s.schema for s in load_history(root=OUTBOUND_ROOT))
-    return OutboundCodecs(events=EventCodec(registry=registry), subjects=subject_codec(history), outbox=outbox_codec())
+    return OutboundCodecs(
+        events=event_codec(settings.registry_url), subjects=subject_codec(history), outbox=outbox_codec()
+    )
 
 
 def state_runtime(settings: GatewaySettings, options: OutboundOptions) -> StateRuntime:

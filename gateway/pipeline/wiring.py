@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gateway.codec.codec import EventCodec
+from gateway.codec.codec import EventCodec, event_codec
 from gateway.config import GatewaySettings
 from gateway.connectors.base import Connector, MappingContext
 from gateway.pipeline.processor import RecordProcessor, ValidationStage
@@ -16,11 +16,7 @@ from gateway.validation.state import CaseStates
 
 def build_codec(settings: GatewaySettings) -> EventCodec:
     """The event codec: single-object encoding, or Confluent framing when a registry URL is configured."""
-    if settings.registry_url is None:
-        return EventCodec()
-    from gateway.codec.registry import ConfluentFraming, RegistrySettings
-
-    return EventCodec(registry=ConfluentFraming.from_settings(RegistrySettings(url=settings.registry_url)))
+    return event_codec(settings.registry_url)
 
 
 def build_validation(settings: GatewaySettings, now: dt.datetime | None = None) -> ValidationStage | None:
