@@ -23,6 +23,7 @@ lint: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/gateway schemas check
 	$(BIN)/gateway schemas codegen --check
 

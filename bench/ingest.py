@@ -9,7 +9,8 @@ Measured, per connector:
 - ingest rate: records/s of ``FileIngestor`` (exactly-once transactions, idempotent producer, acks=all) over a
   generated export with 2 % defects, into a real broker (the local one unless ``--bootstrap``);
 - raw rate: records/s of a plain confluent-kafka idempotent producer (acks=all) sending the same number of
-  pre-encoded payloads of the same size: the limit the pipeline is compared with;
+  pre-encoded payloads of the same size, timed after a warm-up (the first message to a new topic waits for its
+  metadata and the producer id, about 0.5 s): the limit the pipeline is compared with;
 - ceiling: records/s of the same pipeline without Kafka (read, then process each record in turn): what the
   Python side allows; the rest of the gap to it is producing and committing;
 - stage costs: µs/record of read, translate (parse + map + envelope), validate and encode, measured in-process
@@ -18,7 +19,18 @@ Measured, per connector:
 - latency: p50 / p99 from a raw record's produce to its event's commit, service mode at a steady rate;
 - peak RSS: of a subprocess ingesting a large XML export (``--xml-gb``);
 - service mode: records/s of one and of two `gateway run` processes sharing a raw topic keyed by case, read off
-  the group's committed offsets: what adding a process gives on this machine.
+  the group's committed offsets: what adding a process gives on this machine;
+- the comparison, measured in the same run and the same way as one `gateway run` (service mode, raw topic →
+  canonical topic, exactly-once, 500 records per transaction): the CEILING, a minimal hand-written consume → parse
+  → dict → fastavro → transactional-produce loop (``bench/ceiling.py``), and QUIX, the same transform as a
+  quixstreams + pydantic + fastavro application (``bench/quix_app.py``, in its own virtual environment under
+  ``.cache/bench-venvs/quix``, created on first use from ``bench/quix-requirements.txt``); targets: the gateway at
+  ≥ 1.5x quix and ≥ 0.85x the ceiling, rules on;
+- replay (``--replay``): events/s of a consumer reading the canonical topic and decoding with plain fastavro, with
+  ``EventCodec.decode_record`` (dicts), ``decode(trusted=True)`` and ``decode()`` (validated models), one after
+  the other over the same topic.
+
+Every figure is printed with the 1-minute load average (``os.getloadavg``) taken when it was measured.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +63,13 @@ from confluent_kafka.admin import AdminClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import ceiling  # noqa: E402  (bench/, the script's folder, is on sys.path)
+
+from gateway.codec import single_object  # noqa: E402
 from gateway.codec.codec import EventCodec  # noqa: E402
 from gateway.config import GatewaySettings, TopicNames  # noqa: E402
 from gateway.connectors import discovery  # noqa: E402
+from gateway.evolution.history import expand  # noqa: E402
 from gateway.ops.local_kafka import LocalKafka  # noqa: E402
 from gateway.ops.provision import provision  # noqa: E402
 from gateway.pipeline.file_ingest import FileIngestor  # noqa: E402
@@ -61,7 +78,15 @@ from gateway.pipeline.wiring import build_processor  # noqa: E402
 from gateway.samples.generate import generate_file, sample_records  # noqa: E402
 
 TARGETS = {"de-csv": 20_000, "fr-jsonl": 20_000, "nl-xml": 10_000}
+TARGET_TO_QUIX, TARGET_TO_CEILING = 1.5, 0.85
 OUT = ROOT / "bench" / "out"
+QUIX_VENV = ROOT / ".cache" / "bench-venvs" / "quix"
+QUIX_REQUIREMENTS = ROOT / "bench" / "quix-requirements.txt"
+
+
+def load() -> float:
+    """The 1-minute load average, printed beside every figure: on a shared machine a figure means little without."""
+    return os.getloadavg()[0]
 
 
 def settings_for(bootstrap: str, tag: str, *, rules: bool = True) -> GatewaySettings:
@@ -148,6 +173,11 @@ def raw_rate(bootstrap: str, payloads: list[bytes]) -> float:
             "compression.codec": "lz4",
         }
     )
+    # Warm-up, not timed: the first message to a just-created topic waits for its metadata, the producer id and
+    # the connections to the leaders (about 0.5 s), which would make the rate grow with the number of records.
+    for i, value in enumerate(payloads[:1000]):
+        p.produce(topic, value, key=str(i % 1000).encode())
+    p.flush(60)
     t0 = time.perf_counter()
     for i, value in enumerate(payloads):
         while True:
@@ -229,16 +259,49 @@ def latency(bootstrap: str, name: str, rate: int, seconds: float) -> dict[str, f
         "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
         "rate": rate,
         "events": len(lat),
+        "load": load(),
     }
 
 
-def service_rate(bootstrap: str, name: str, count: int, processes: int, tmp: Path) -> dict[str, float]:
-    """Records/s of ``processes`` `gateway run` processes sharing one raw topic of 4 partitions, keyed by case.
+Command = Callable[[Path, GatewaySettings, str, str], list[str]]
 
-    The processes start first; the records are produced once every process holds partitions; the rate is read off
-    the group's committed offsets (which advance only when a transaction commits), from the first commit seen to
-    the last record's, so neither start-up nor the idle wait before exit counts.
+
+def gateway_command(name: str) -> Command:
+    """`gateway run` over the measurement's topics."""
+
+    def command(cfg: Path, settings: GatewaySettings, group: str, instance: str) -> list[str]:
+        gateway = [sys.executable, "-m", "gateway.cli.main", "run", "-c", name, "--config", str(cfg)]
+        return [*gateway, "--idle-exit", "5", "--group", group, "--instance", instance]
+
+    return command
+
+
+def loop_command(python: Path, script: str, name: str, templates: Path, idle_exit: float = 5.0) -> Command:
+    """``bench/ceiling.py`` or ``bench/quix_app.py`` (with ``python``) over the measurement's topics."""
+
+    def command(cfg: Path, settings: GatewaySettings, group: str, instance: str) -> list[str]:
+        topics = settings.topics
+        return [
+            *(str(python), str(ROOT / "bench" / script), "--bootstrap", settings.kafka.bootstrap_servers),
+            *("--connector", name, "--templates", str(templates), "--raw", topics.raw(name)),
+            *("--out", topics.canonical, "--dlq", topics.dlq(name), "--group", group, "--idle-exit", str(idle_exit)),
+        ]
+
+    return command
+
+
+def service_rate(
+    bootstrap: str, name: str, count: int, processes: int, tmp: Path, command: Command | None = None
+) -> dict[str, float]:
+    """Records/s of ``processes`` processes sharing one raw topic of 4 partitions, keyed by case.
+
+    ``command`` starts one process (default: `gateway run`; also the ceiling and the quixstreams application,
+    measured the same way). The processes start first; the records are produced once every process holds
+    partitions; the rate is read off the group's committed offsets (which advance only when a transaction
+    commits), from the first commit seen to the last record's, so neither start-up nor the idle wait before exit
+    counts.
     """
+    command = command or gateway_command(name)
     run = f"bench-so-{uuid.uuid4().hex[:6]}"
     partitions = 4
     cfg = tmp / f"{run}.toml"
@@ -257,17 +320,15 @@ def service_rate(bootstrap: str, name: str, count: int, processes: int, tmp: Pat
     # A group of its own: processes of an earlier measurement stay members of a shared group until their sessions
     # expire, and every rebalance would wait for them.
     raw, group = settings.topics.raw(name), f"gateway-{run}"
-    command = [sys.executable, "-m", "gateway.cli.main", "run", "-c", name, "--config", str(cfg), "--idle-exit", "5"]
-    command += ["--group", group]
     procs = []
     for i in range(processes):
         with (tmp / f"{run}-{i}.log").open("wb") as log:  # the child keeps its own descriptor
-            procs.append(subprocess.Popen([*command, "--instance", f"{run}-{i}"], stdout=log, stderr=log))
+            procs.append(subprocess.Popen(command(cfg, settings, group, f"{run}-{i}"), stdout=log, stderr=log))
     admin = AdminClient({"bootstrap.servers": bootstrap})
     deadline = time.monotonic() + 120
     while _members_holding(admin, group, raw) < processes:
         if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-            raise RuntimeError(f"{processes} processes never all held partitions of {raw}")
+            raise RuntimeError(f"{processes} processes never all held partitions of {raw}; see {tmp}/{run}-*.log")
         time.sleep(0.2)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
     for key, value in messages:
@@ -290,10 +351,136 @@ def service_rate(bootstrap: str, name: str, count: int, processes: int, tmp: Pat
         time.sleep(0.05)
     for p in procs:
         if p.wait(120) != 0:
-            raise RuntimeError(f"gateway run failed; see {tmp}")
+            raise RuntimeError(f"{command(cfg, settings, group, '')[:3]} failed; see {tmp}/{run}-*.log")
     if first is None or done < count:
         raise RuntimeError(f"{raw}: {done} of {count} records committed")
-    return {"processes": processes, "records_per_s": (count - first[1]) / (now - first[0])}
+    return {"processes": processes, "records_per_s": (count - first[1]) / (now - first[0]), "load": load()}
+
+
+def templates_for(name: str, path: Path) -> Path:
+    """The ceiling's and the quix application's templates: per event-type code, the gateway's events for it."""
+    c = connector(name)
+    proc = build_processor(c, settings_for("127.0.0.1:1", "tpl", rules=False), correlation_id="bench")
+    samples: dict[str, list[bytes]] = {}
+    for _, record in sample_records(c, count=2000, seed=3, defect_share=0.0):
+        code = ceiling.PARSERS[name](record.data)["code"]
+        if code not in samples:
+            events = proc.process(c.from_message(record.data, "t", "t/0/0", 0, {})).events
+            if events:
+                samples[code] = [e.value for e in events]
+    ceiling.write_templates(name, expand(), single_object.header(proc.codec.store.current_fp), samples, path)
+    return path
+
+
+def quix_python() -> Path:
+    """The quix virtual environment's interpreter; the environment is created on first use."""
+    python = QUIX_VENV / "bin" / "python"
+    stamp = QUIX_VENV / "requirements.txt"
+    if python.exists() and stamp.exists() and stamp.read_text() == QUIX_REQUIREMENTS.read_text():
+        return python
+    print(f"creating {QUIX_VENV} from {QUIX_REQUIREMENTS.relative_to(ROOT)} (first use; about a minute)", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(QUIX_VENV)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(QUIX_REQUIREMENTS)], check=True)
+    stamp.write_text(QUIX_REQUIREMENTS.read_text())
+    return python
+
+
+def compare(bootstrap: str, name: str, count: int, tmp: Path, repeat: int) -> dict[str, Any]:
+    """Service mode, one process each: the gateway, the ceiling, the quix application, interleaved ``repeat`` times.
+
+    Interleaved, and the medians taken, so that a change of load on the shared machine during the run weighs on
+    the three alike rather than on whichever ran then.
+    """
+    templates = templates_for(name, tmp / f"{name}.templates.json")
+    commands = {
+        "gateway": gateway_command(name),
+        "ceiling": loop_command(Path(sys.executable), "ceiling.py", name, templates),
+        "quix": loop_command(quix_python(), "quix_app.py", name, templates, idle_exit=10.0),
+    }
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in commands}
+    for _ in range(repeat):
+        for label, command in commands.items():
+            runs[label].append(service_rate(bootstrap, name, count, 1, tmp, command))
+    out: dict[str, Any] = {"repeat": repeat}
+    for label, measured in runs.items():
+        out[label] = {
+            "records_per_s": statistics.median(r["records_per_s"] for r in measured),
+            "load": statistics.median(r["load"] for r in measured),
+            "runs": measured,
+        }
+    out["to_ceiling"] = out["gateway"]["records_per_s"] / out["ceiling"]["records_per_s"]
+    out["to_quix"] = out["gateway"]["records_per_s"] / out["quix"]["records_per_s"]
+    return out
+
+
+def replay(bootstrap: str, name: str, count: int) -> dict[str, Any]:
+    """Events/s of a consumer reading a canonical topic of ``count`` events, with each decoder in turn.
+
+    The events are the gateway's for ``name``'s samples, produced once; each decoder then reads the whole topic
+    with a consumer of its own group (read_committed, as downstream stages read), timed from the first message
+    to the last, so that group join is left out.
+    """
+    from fastavro import schemaless_reader
+
+    c = connector(name)
+    s = settings_for(bootstrap, f"replay-{name}", rules=False)
+    provision(s, [name])
+    proc = build_processor(c, s, correlation_id="bench")
+    values = [
+        e.value
+        for _, r in sample_records(c, count=count, seed=5, defect_share=0.0)
+        for e in proc.process(c.from_message(r.data, "t", "t/0/0", 0, {})).events
+    ]
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "compression.codec": "lz4"})
+    for i, value in enumerate(values):
+        while True:
+            try:
+                p.produce(s.topics.canonical, value, key=str(i % 1000).encode())
+                break
+            except BufferError:
+                p.poll(0.05)
+        p.poll(0)
+    p.flush(60)
+    codec = EventCodec()
+    schema = codec.store.current
+
+    def plain(v: bytes) -> Any:
+        return schemaless_reader(io.BytesIO(v[10:]), schema, None)
+
+    decoders: dict[str, Callable[[bytes], Any]] = {
+        "fastavro": plain,
+        "decode_record": codec.decode_record,
+        "decode_trusted": lambda v: codec.decode(v, trusted=True),
+        "decode_validated": codec.decode,
+    }
+    out: dict[str, Any] = {"events": len(values)}
+    for label, decode in decoders.items():
+        consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"replay-{uuid.uuid4().hex[:6]}",
+                "auto.offset.reset": "earliest",
+                "isolation.level": "read_committed",
+                "enable.auto.commit": False,
+            }
+        )
+        consumer.subscribe([s.topics.canonical])
+        seen, t0 = 0, 0.0
+        deadline = time.monotonic() + 120
+        while seen < len(values) and time.monotonic() < deadline:
+            for msg in consumer.consume(1000, 0.5):
+                if msg.error() is None:
+                    if not seen:
+                        t0 = time.perf_counter()
+                    decode(msg.value() or b"")
+                    seen += 1
+        seconds = time.perf_counter() - t0
+        consumer.close()
+        out[label] = {"events_per_s": (seen - 1) / seconds, "load": load()}
+    base = out["fastavro"]["events_per_s"]
+    for label in decoders:
+        out[label]["to_fastavro"] = out[label]["events_per_s"] / base
+    return out
 
 
 def _members_holding(admin: AdminClient, group: str, topic: str) -> int:
@@ -363,6 +550,40 @@ def xml_rss(bootstrap: str, gigabytes: float, tmp: Path) -> dict[str, float]:
         "seconds": seconds,
         "records_per_s": count / seconds,
         "generate_s": gen_s,
+        "load": load(),
+    }
+
+
+def file_ingest(bootstrap: str, name: str, path: Path, records: int) -> dict[str, Any]:
+    """FileIngestor rates with and without rules, stage costs and the warmed-up raw producer's rate."""
+    costs = stage_costs(name, path, rules=True)
+    load_stages = load()
+    rate, summary = ingest_rate(bootstrap, name, path, rules=True)
+    load_rate = load()
+    rate_norules, _ = ingest_rate(bootstrap, name, path, rules=False)
+    load_norules = load()
+    c = connector(name)
+    proc = build_processor(c, settings_for(bootstrap, "enc", rules=False), correlation_id="bench")
+    payloads: list[bytes] = []
+    with path.open("rb") as f:
+        for r in c.read(f, str(path)):
+            payloads.extend(e.value for e in proc.process(r).events)
+    limit = raw_rate(bootstrap, payloads[:records])
+    per_record = 1e6 / rate
+    return {
+        "records": summary.records,
+        "events": summary.events,
+        "dead_letters": summary.dead_letters,
+        "ingest_rate": rate,
+        "ingest_rate_without_rules": rate_norules,
+        "raw_producer_rate": limit,
+        "ratio_to_raw": rate / limit,
+        "rate_without_kafka": 1e6 / costs["pipeline_without_kafka_us"],
+        "target_rate": TARGETS.get(name),
+        "stage_us": costs,
+        "pipeline_us_per_record": per_record,
+        "validation_share": costs["validate_us"] / per_record,
+        "load": {"stages": load_stages, "ingest": load_rate, "no_rules": load_norules, "raw": load()},
     }
 
 
@@ -376,6 +597,10 @@ def main() -> None:
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--skip-scale-out", action="store_true", help="skip service mode with 1 and 2 processes")
+    ap.add_argument("--skip-compare", action="store_true", help="skip the ceiling and quixstreams comparison")
+    ap.add_argument("--skip-stages", action="store_true", help="skip stage costs and FileIngestor rates")
+    ap.add_argument("--replay", action="store_true", help="also measure replay decoding against plain fastavro")
+    ap.add_argument("--repeat", type=int, default=3, help="comparison runs per contender, interleaved (medians)")
     args = ap.parse_args()
     bootstrap = args.bootstrap or LocalKafka().start()
     names = args.connectors or [i.name for i in discovery.describe() if i.error is None]
@@ -386,33 +611,13 @@ def main() -> None:
         for name in names:
             path = tmp / f"{name}.export"
             manifest = generate_file(connector(name), path, count=args.records, seed=1, defect_share=0.02)
-            costs = stage_costs(name, path, rules=True)
-            rate, summary = ingest_rate(bootstrap, name, path, rules=True)
-            rate_norules, _ = ingest_rate(bootstrap, name, path, rules=False)
-            c = connector(name)
-            proc = build_processor(c, settings_for(bootstrap, "enc", rules=False), correlation_id="bench")
-            payloads = []
-            with path.open("rb") as f:
-                for r in c.read(f, str(path)):
-                    payloads.extend(e.value for e in proc.process(r).events)
-            limit = raw_rate(bootstrap, payloads[: args.records])
-            per_record = 1e6 / rate
-            row = {
-                "records": summary.records,
-                "events": summary.events,
-                "dead_letters": summary.dead_letters,
-                "expected_events": manifest.events,
-                "expected_dead_letters": len(manifest.defects),
-                "ingest_rate": rate,
-                "ingest_rate_without_rules": rate_norules,
-                "raw_producer_rate": limit,
-                "ratio_to_raw": rate / limit,
-                "rate_without_kafka": 1e6 / costs["pipeline_without_kafka_us"],
-                "target_rate": TARGETS.get(name),
-                "stage_us": costs,
-                "pipeline_us_per_record": per_record,
-                "validation_share": costs["validate_us"] / per_record,
-            }
+            row: dict[str, Any] = {"expected_events": manifest.events, "expected_dead_letters": len(manifest.defects)}
+            if not args.skip_stages:
+                row |= file_ingest(bootstrap, name, path, args.records)
+            if not args.skip_compare:
+                row["compare"] = compare(bootstrap, name, args.records, tmp, args.repeat)
+            if args.replay:
+                row["replay"] = replay(bootstrap, name, args.records)
             if not args.skip_latency:
                 row["latency"] = latency(bootstrap, name, args.latency_rate, 10.0)
             if not args.skip_scale_out:
@@ -425,36 +630,72 @@ def main() -> None:
 
 
 def print_table(results: dict[str, Any]) -> None:
+    """The figures, each followed by ``@`` and the 1-minute load average when it was measured."""
     nan = float("nan")
-    head = (
-        f"{'connector':10} {'rec/s':>8} {'target':>7} {'raw rec/s':>10} {'ratio':>6} {'no-rules':>9} {'no-kafka':>9} "
-        f"{'read':>6} {'transl':>7} {'valid':>6} {'encode':>7} {'fastavro':>8} {'val%':>5} {'p50ms':>7} {'p99ms':>7}"
-    )
-    print(head)
-    print("-" * len(head))
-    for name, r in results["connectors"].items():
-        st = r["stage_us"]
-        lat = r.get("latency", {})
-        print(
-            f"{name:10} {r['ingest_rate']:8,.0f} {r['target_rate'] or 0:7,} {r['raw_producer_rate']:10,.0f} "
-            f"{r['ratio_to_raw']:6.1%} {r['ingest_rate_without_rules']:9,.0f} {r['rate_without_kafka']:9,.0f} "
-            f"{st['read_us']:6.1f} "
-            f"{st['translate_us']:7.1f} {st['validate_us']:6.1f} {st['encode_us']:7.1f} "
-            f"{st['encode_fastavro_us']:8.1f} "
-            f"{r['validation_share']:5.1%} {lat.get('p50_ms', nan):7.0f} {lat.get('p99_ms', nan):7.0f}"
+    rows = {name: r for name, r in results["connectors"].items() if "stage_us" in r}
+    if rows:
+        head = (
+            f"{'connector':10} {'rec/s':>8} {'@load':>5} {'target':>7} {'raw rec/s':>10} {'@load':>5} {'ratio':>6} "
+            f"{'no-rules':>9} {'no-kafka':>9} {'@load':>5} {'read':>6} {'transl':>7} {'valid':>6} {'encode':>7} "
+            f"{'fastavro':>8} {'val%':>5} {'p50ms':>7} {'p99ms':>7} {'@load':>5}"
         )
+        print("File ingest (FileIngestor, exactly-once); stage costs in µs/record:")
+        print(head)
+        print("-" * len(head))
+        for name, r in rows.items():
+            st, ld = r["stage_us"], r["load"]
+            lat = r.get("latency", {})
+            print(
+                f"{name:10} {r['ingest_rate']:8,.0f} {ld['ingest']:5.2f} {r['target_rate'] or 0:7,} "
+                f"{r['raw_producer_rate']:10,.0f} {ld['raw']:5.2f} {r['ratio_to_raw']:6.1%} "
+                f"{r['ingest_rate_without_rules']:9,.0f} {r['rate_without_kafka']:9,.0f} {ld['stages']:5.2f} "
+                f"{st['read_us']:6.1f} {st['translate_us']:7.1f} {st['validate_us']:6.1f} {st['encode_us']:7.1f} "
+                f"{st['encode_fastavro_us']:8.1f} {r['validation_share']:5.1%} "
+                f"{lat.get('p50_ms', nan):7.0f} {lat.get('p99_ms', nan):7.0f} {lat.get('load', nan):5.2f}"
+            )
+    compared = {name: r["compare"] for name, r in results["connectors"].items() if "compare" in r}
+    if compared:
+        print(
+            "\nService mode, one process each, same run (raw topic → canonical topic, exactly-once, 500 records per "
+            "transaction), medians of interleaved runs, records/s @median load; "
+            f"targets: ≥ {TARGET_TO_QUIX}x quix, ≥ {TARGET_TO_CEILING}x ceiling:"
+        )
+        print(
+            f"{'connector':10} {'gateway':>8} {'@load':>5} {'ceiling':>8} {'@load':>5} {'quix':>8} {'@load':>5} "
+            f"{'gw/ceiling':>10} {'gw/quix':>8}"
+        )
+        for name, c in compared.items():
+            g, t, q = c["gateway"], c["ceiling"], c["quix"]
+            ok_t = "ok" if c["to_ceiling"] >= TARGET_TO_CEILING else "MISS"
+            ok_q = "ok" if c["to_quix"] >= TARGET_TO_QUIX else "MISS"
+            print(
+                f"{name:10} {g['records_per_s']:8,.0f} {g['load']:5.2f} {t['records_per_s']:8,.0f} {t['load']:5.2f} "
+                f"{q['records_per_s']:8,.0f} {q['load']:5.2f} {c['to_ceiling']:7.2f}x {ok_t:>2} "
+                f"{c['to_quix']:5.2f}x {ok_q:>2}"
+            )
+    replays = {name: r["replay"] for name, r in results["connectors"].items() if "replay" in r}
+    if replays:
+        print("\nReplay of the canonical topic over Kafka, events/s @load (ratio to plain fastavro):")
+        labels = ("fastavro", "decode_record", "decode_trusted", "decode_validated")
+        print(f"{'connector':10} " + " ".join(f"{label:>24}" for label in labels))
+        for name, r in replays.items():
+            cells = [
+                f"{r[label]['events_per_s']:9,.0f} @{r[label]['load']:4.2f} ({r[label]['to_fastavro']:.2f})"
+                for label in labels
+            ]
+            print(f"{name:10} " + " ".join(f"{cell:>24}" for cell in cells))
     scaled = {name: r["service"] for name, r in results["connectors"].items() if "service" in r}
     if scaled:
-        print("\nService mode (`gateway run`, raw topic of 4 partitions keyed by case), records/s:")
-        print(f"{'connector':10} {'1 process':>10} {'2 processes':>12} {'speed-up':>9}")
+        print("\nService mode (`gateway run`, raw topic of 4 partitions keyed by case), records/s @load:")
+        print(f"{'connector':10} {'1 process':>10} {'@load':>5} {'2 processes':>12} {'@load':>5} {'speed-up':>9}")
         for name, (one, two) in scaled.items():
             a, b = one["records_per_s"], two["records_per_s"]
-            print(f"{name:10} {a:10,.0f} {b:12,.0f} {b / a:8.2f}x")
+            print(f"{name:10} {a:10,.0f} {one['load']:5.2f} {b:12,.0f} {two['load']:5.2f} {b / a:8.2f}x")
     if "xml_rss" in results:
         x = results["xml_rss"]
         print(
             f"\nXML {x['file_mb']:,.0f} MB ({x['records']:,} records): peak RSS {x['peak_rss_mb']:.0f} MB, "
-            f"{x['records_per_s']:,.0f} rec/s through `gateway ingest`"
+            f"{x['records_per_s']:,.0f} rec/s through `gateway ingest` @{x['load']:.2f}"
         )
     print(f"\nJSON: {OUT / 'ingest.json'}")
 

@@ -1,8 +1,13 @@
 """The gateway's typed configuration: a TOML file and ``GATEWAY_*`` environment variables, validated at start-up.
 
+Precedence, highest first (pydantic-settings' usual order): keyword arguments (command-line options), ``GATEWAY_*``
+environment variables, a ``.env`` file, the TOML file, the defaults. So a deployment can keep the TOML file in the
+image and put secrets in the environment: the environment wins. `GatewaySettings.load` logs where each secret came
+from (never its value) and refuses a known placeholder secret unless ``allow_placeholder_secret`` is set (the demo).
+
 Example ``gateway.toml``::
 
-    subject_key_secret = "change me"           # or GATEWAY_SUBJECT_KEY_SECRET
+    # subject_key_secret: set GATEWAY_SUBJECT_KEY_SECRET in the environment, not here
     [kafka]
     bootstrap_servers = "127.0.0.1:19092"     # or GATEWAY_KAFKA__BOOTSTRAP_SERVERS
     [topics]
@@ -14,19 +19,42 @@ Example ``gateway.toml``::
 
 from __future__ import annotations
 
+import logging
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from gateway.errors import ConfigError
 from gateway.kafka.settings import KafkaSettings, ProducerSettings
 from gateway.kafka.topics import TopicSpec
 
+_log = logging.getLogger(__name__)
+
 # A development secret so that the demo runs out of the box; commands that ingest warn loudly when it is in use.
 DEV_SECRET = "dev-only-not-a-secret"  # noqa: S105 - a marker value, deliberately not secret
+
+PLACEHOLDER_SECRETS = frozenset({DEV_SECRET, "change me", "change-me", "changeme"})
+"""Secret values seen in examples and the demo: given explicitly outside the demo they are a mistake, not a choice."""
+
+SecretSource = Literal["argument", "env", "file", "default"]
+"""Where a setting's value came from: a keyword argument (command-line option), the environment, the TOML file, or
+the default."""
+
+# Secret settings by their path; their provenance is logged at start-up (never their values).
+_SECRETS = (("subject_key_secret",), ("kafka", "sasl_password"), ("kafka", "ssl_key_password"))
 
 
 class TopicNames(BaseModel):
@@ -171,13 +199,17 @@ class GatewaySettings(BaseSettings):
         rules_enabled: Run the validation rules; off, only Avro schema validity is checked.
         rules_config: Validation rule configuration file, if any.
         batch_size: Records per transaction when ingesting.
+        allow_placeholder_secret: Accept a known placeholder ``subject_key_secret`` (`PLACEHOLDER_SECRETS`); only
+            the demo sets it, so a placeholder copied from an example never pseudonymises real data.
         state_dir: Folder of the durable state's files (``GATEWAY_STATE_DIR``; relative to the working directory):
             the rule stage's case states, one SQLite file per application, store and partition (see
             ``gateway.state``). They are a local copy of their changelog topics: deleting them costs a restore from
             the changelog, never data. Processes on one machine may share the folder.
     """
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_nested_delimiter="__", frozen=True, extra="forbid", toml_file=None
+    )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     producer: ProducerSettings = Field(default_factory=ProducerSettings)
@@ -189,23 +221,120 @@ class GatewaySettings(BaseSettings):
     rules_config: Path | None = None
     batch_size: int = Field(2000, ge=1, le=100_000)
     state_dir: Path = Path(".gateway-state")
+    allow_placeholder_secret: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments > environment > ``.env`` > TOML file (``model_config["toml_file"]``, set by `load`) > defaults."""
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> GatewaySettings:
-        """Load from a TOML file (if given), then environment variables, then keyword overrides."""
-        data: dict[str, Any] = {}
-        if path is not None:
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"cannot read configuration {path}: {exc}") from exc
-        data.update({k: v for k, v in overrides.items() if v is not None})
+        """Load keyword overrides, environment variables, the TOML file (if given) and defaults, in that precedence.
+
+        Logs where each secret came from (env / file / default, never the value).
+
+        Raises:
+            ConfigError: The file cannot be read or parsed, a value is invalid, or ``subject_key_secret`` is a known
+                placeholder and ``allow_placeholder_secret`` is not set.
+        """
+        if path is not None and not path.is_file():
+            raise ConfigError(f"cannot read configuration {path}: no such file")
+        init = InitSettingsSource(cls, {k: v for k, v in overrides.items() if v is not None})
+        env, dotenv, secrets = EnvSettingsSource(cls), DotEnvSettingsSource(cls), SecretsSettingsSource(cls)
         try:
-            return cls(**data)
+            toml = TomlConfigSettingsSource(cls, toml_file=path)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration {path}: {exc}") from exc
+        sources = tuple(
+            toml if isinstance(source, TomlConfigSettingsSource) else source
+            for source in cls.settings_customise_sources(cls, init, env, dotenv, secrets)
+        )
+        try:
+            settings = cls(_build_sources=(sources, init.init_kwargs))
         except ValueError as exc:
             raise ConfigError(f"invalid configuration: {exc}") from exc
+        origins = secret_sources(init(), {**dotenv(), **env()}, toml(), _kafka_env())
+        _log.info("secrets from (values never logged): %s", ", ".join(f"{k}={v}" for k, v in origins.items()))
+        settings.check_secret(origins["subject_key_secret"])
+        return settings
+
+    def check_secret(self, origin: SecretSource) -> None:
+        """Refuse a placeholder ``subject_key_secret`` given explicitly, unless ``allow_placeholder_secret`` is set.
+
+        The unset default (`DEV_SECRET`) stays allowed with a warning, so that tools that never pseudonymise run
+        without one; commands that ingest warn loudly (`uses_dev_secret`).
+
+        Raises:
+            ConfigError: Naming the setting and where the placeholder came from, never the value.
+        """
+        if origin == "default" or self.allow_placeholder_secret:
+            return
+        if self.subject_key_secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            where = {"env": "GATEWAY_SUBJECT_KEY_SECRET", "file": "the configuration file", "argument": "an option"}
+            raise ConfigError(
+                f"subject_key_secret from {where[origin]} is a placeholder from an example; set the real secret "
+                "(GATEWAY_SUBJECT_KEY_SECRET), or allow_placeholder_secret = true for a demo"
+            )
 
     @property
     def uses_dev_secret(self) -> bool:
         """Whether the subject-key secret is the development default."""
         return self.subject_key_secret.get_secret_value() == DEV_SECRET
+
+
+def _kafka_env() -> dict[str, Any]:
+    """What ``KafkaSettings`` reads from its own ``GATEWAY_KAFKA_*`` variables (it is a settings class itself)."""
+    return EnvSettingsSource(KafkaSettings)()
+
+
+def secret_sources(
+    arguments: Mapping[str, Any], env: Mapping[str, Any], file: Mapping[str, Any], kafka_env: Mapping[str, Any]
+) -> dict[str, SecretSource]:
+    """Where each secret setting came from, by the precedence of `GatewaySettings.load`; values are never looked at.
+
+    Args:
+        arguments: Keyword overrides.
+        env: Values from ``GATEWAY_*`` variables (and ``.env``), nested by ``__``.
+        file: Values from the TOML file.
+        kafka_env: Values ``KafkaSettings`` read from ``GATEWAY_KAFKA_*`` (used when nothing above sets ``kafka``).
+    """
+
+    def has(values: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+        node: Any = values
+        for key in path:
+            if not isinstance(node, Mapping) or node.get(key) is None:
+                return False
+            node = node[key]
+        return True
+
+    origins: dict[str, SecretSource] = {}
+    for path in _SECRETS:
+        origin: SecretSource = "default"
+        if has(arguments, path):
+            origin = "argument"
+        elif has(env, path):
+            origin = "env"
+        elif has(file, path):
+            origin = "file"
+        elif (
+            path[0] == "kafka"
+            and has(kafka_env, path[1:])
+            and not any(has(v, ("kafka",)) for v in (arguments, env, file))
+        ):
+            origin = "env"
+        origins[".".join(path)] = origin
+    return origins

@@ -61,6 +61,12 @@ def stats_cmd(name: str, config_path: Path | None, bootstrap: str | None, prefix
             console.print(table)
 
 
+def _check_stage(stage: str | None) -> None:
+    problem = tools.unknown_stage(stage)
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--stage")
+
+
 def _parse_refs(refs: tuple[str, ...]) -> frozenset[tuple[int, int]]:
     try:
         return frozenset((int(p), int(o)) for p, o in (r.split(":") for r in refs))
@@ -73,7 +79,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _SELECT = [
     click.option("--at", "refs", multiple=True, help="PARTITION:OFFSET of a dead letter (repeatable)."),
     click.option("--rule", help="Only dead letters of this rule id."),
-    click.option("--stage", help="Only dead letters of this stage (parse, map, validate, encode, read)."),
+    click.option("--stage", help=f"Only dead letters of this stage ({', '.join(tools.STAGES)})."),
 ]
 
 
@@ -102,11 +108,17 @@ def inspect_cmd(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Show dead letters: where they came from, why they failed, and their original bytes."""
+    """Show dead letters: where they came from, why they failed, and their original bytes.
+
+    Exits 1 when a ``--at`` reference is not on the topic (after showing the ones that are).
+    """
+    _check_stage(stage)
+    wanted = _parse_refs(refs)
     settings = _settings(config_path, bootstrap, prefix)
-    chosen = tools.select(refs=_parse_refs(refs), rule=rule, stage=stage)
-    shown = 0
-    for rec in tools.read_dead_letters(settings.kafka, settings.topics.dlq(name)):
+    topic = settings.topics.dlq(name)
+    chosen = tools.select(refs=wanted, rule=rule, stage=stage)
+    shown: list[tools.DeadLetterRecord] = []
+    for rec in tools.read_dead_letters(settings.kafka, topic):
         if not chosen(rec):
             continue
         if as_json:
@@ -116,9 +128,12 @@ def inspect_cmd(
             click.echo(f"{rec.partition}:{rec.offset}  {H.summary(rec.headers)}")
             preview = rec.value[:300].decode(rec.headers.get(H.SOURCE_ENCODING, "utf-8"), "replace")
             click.echo(f"    {preview!r}{' …' if len(rec.value) > 300 else ''}")
-        shown += 1
-        if shown >= limit:
-            break
+        shown.append(rec)
+        if len(shown) >= limit:
+            return
+    missing = tools.missing_refs(wanted, shown)
+    if missing:
+        raise click.ClickException(f"no dead letter at {', '.join(missing)} on {topic}")
 
 
 @dlq.command("replay")
@@ -143,6 +158,7 @@ def replay_cmd(
     """Re-inject chosen dead letters into the connector's raw topic, for `gateway run` to process again."""
     if not (refs or rule or stage or everything):
         raise click.UsageError("choose dead letters with --at, --rule or --stage, or pass --all")
+    _check_stage(stage)
     settings = _settings(config_path, bootstrap, prefix)
     chosen = tools.select(refs=_parse_refs(refs), rule=rule, stage=stage)
     picked = tools.replay(settings.kafka, settings.topics.dlq(name), settings.topics.raw(name), chosen, dry_run=dry_run)

@@ -39,22 +39,28 @@ def _settings(config_path: Path | None, bootstrap: str | None) -> GatewaySetting
 
 
 def print_summary(summary: IngestSummary, console: Console) -> None:
-    """Print one file's ingest summary."""
-    rate = (summary.records - summary.resumed_at) / summary.seconds if summary.seconds else 0.0
+    """Print one file's ingest summary: the file's totals, then what this run did (a resumed run did only part)."""
+    run = summary.run
+    rate = run.records / summary.seconds if summary.seconds else 0.0
     state = "already ingested" if summary.already_complete else f"{rate:,.0f} records/s"
     console.print(
         f"[bold]{summary.file}[/]: {summary.records} records → {summary.events} events + "
-        f"{summary.dead_letters} dead letters ({state}"
-        + (f", resumed at record {summary.resumed_at}" if summary.resumed_at and not summary.already_complete else "")
+        f"{summary.dead_letters} dead letters in total ({state}"
         + (f", {summary.attempts} attempts" if summary.attempts > 1 else "")
         + ")",
         highlight=False,
     )
-    if summary.dead_letter_stages:
-        console.print(f"  dead letters by stage: {dict(summary.dead_letter_stages)}", highlight=False)
-    if summary.rule_findings:
-        top = ", ".join(f"{k} x{v}" for k, v in summary.rule_findings.most_common(8))
-        console.print(f"  findings by rule: {top}", highlight=False)
+    if summary.resumed_at and not summary.already_complete:
+        console.print(
+            f"  this run (resumed at record {summary.resumed_at}): {run.records} records → {run.events} events + "
+            f"{run.dead_letters} dead letters",
+            highlight=False,
+        )
+    if run.dead_letter_stages:
+        console.print(f"  dead letters by stage (this run): {dict(run.dead_letter_stages)}", highlight=False)
+    if run.rule_findings:
+        top = ", ".join(f"{k} x{v}" for k, v in run.rule_findings.most_common(8))
+        console.print(f"  findings by rule (this run): {top}", highlight=False)
 
 
 @click.command("ingest")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
+
+from gateway.errors import GatewayError
 
 # name -> "module:attribute" of a click command or group; imported lazily so that one command's
 # dependencies do not slow down or break the others.
@@ -48,6 +51,18 @@ class LazyGroup(click.Group):
         module, attr = target.split(":")
         command: click.Command = getattr(importlib.import_module(module), attr)
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an error the gateway raised on purpose is one line on stderr and an exit code.
+
+        Exit codes: 0 done; 1 failed (configuration, refused data, ...: fix something first); 2 usage error;
+        69 Kafka unreachable (``EX_UNAVAILABLE``: try again later). An error's ``exit_code`` attribute picks it.
+        """
+        try:
+            return super().invoke(ctx)
+        except GatewayError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(getattr(exc, "exit_code", 1))
 
 
 @click.group(cls=LazyGroup)

@@ -34,7 +34,15 @@ def docs(output: Path, check: bool) -> None:
     """Regenerate the rule documentation from the code."""
     text = render_rules_markdown(GROUPS)
     if check:
-        current = output.read_text("utf-8") if output.exists() else ""
+        if not output.is_file():
+            # Relative to the working directory: run from the project root, or pass --output.
+            click.echo(
+                f"{output} is missing (looked for {output.resolve()}): run `gateway rules docs` to write it, "
+                "or pass --output (run --check from the repository root)",
+                err=True,
+            )
+            sys.exit(1)
+        current = output.read_text("utf-8")
         if current != text:
             click.echo(f"{output} is out of date: run `gateway rules docs`", err=True)
             sys.exit(1)

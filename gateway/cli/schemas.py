@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from gateway.codec.schemas import ROOT_TYPE, SCHEMA_DIR
-from gateway.events import codegen
-from gateway.evolution import HISTORY_DIR, CompatReport, check, expand, freeze
+from gateway.evolution import HISTORY_DIR, CompatReport, check, codegen, expand, freeze
 from gateway.evolution.history import canonical_form, fingerprint
 from gateway.evolution.roots import schema_roots
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -105,13 +107,16 @@ def _timestamp_millis(v: Any) -> bytes:
         # fastavro reads a naive datetime in the machine's local zone; leave that (and ints) to it.
         raise InvalidDatumError(f"not an aware datetime: {v!r}")
     delta = v - _EPOCH
-    return _long((delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000)
+    ms = (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    # Any datetime is within ±2**48 ms of the epoch, so no range check; zig-zag inlined: 3 calls fewer per instant.
+    return _varint((ms << 1) ^ (ms >> 63))
 
 
 def _date(v: Any) -> bytes:
     if type(v) is not dt.date:
         raise InvalidDatumError(f"not a date: {v!r}")
-    return _long(v.toordinal() - _EPOCH_ORDINAL)
+    days = v.toordinal() - _EPOCH_ORDINAL  # within ±2**22: always an Avro int
+    return _varint((days << 1) ^ (days >> 63))
 
 
 def _uuid(v: Any) -> bytes:
@@ -315,3 +320,46 @@ def compile_writer(schema: dict[str, Any]) -> Writer:
         return bytes(out)
 
     return write
+
+
+class WriterCache:
+    """Compiled writers by writer-schema fingerprint, at most ``size`` of them, least recently used dropped first.
+
+    Compiling the canonical schema's writer takes about 5 ms; every ``EventCodec`` of a process writes with the
+    same schema, so they share one writer. Thread-safe: two threads asking for the same schema at once may both
+    compile it, and one of the (equal) writers is kept.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._writers: OrderedDict[bytes, Writer] = OrderedDict()
+
+    def get(self, fingerprint: bytes, schema: dict[str, Any]) -> Writer:
+        """The writer of ``schema`` (whose fingerprint is ``fingerprint``), compiled on first use.
+
+        Raises:
+            NotCompilableError: The schema uses a construct the compiled writer does not support (not cached:
+                the caller falls back to fastavro, which costs nothing to set up).
+        """
+        with self._lock:
+            found = self._writers.get(fingerprint)
+            if found is not None:
+                self._writers.move_to_end(fingerprint)
+                return found
+        # Compiled outside the lock: a slow compile of one schema must not hold up readers of another.
+        written = compile_writer(schema)
+        with self._lock:
+            found = self._writers.setdefault(fingerprint, written)
+            self._writers.move_to_end(fingerprint)
+            while len(self._writers) > self._size:
+                self._writers.popitem(last=False)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._writers)
+
+
+# The process's shared writers: bounded (the current schema, and a few more for tests or tools that encode with
+# another one), and a writer is a pure function of its schema, so sharing one changes no result.
+WRITERS = WriterCache()

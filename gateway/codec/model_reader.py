@@ -4,7 +4,8 @@ Why: ``CaseEvent.model_validate`` re-checks, field by field, what the Avro reade
 value has its schema's type, that an enum symbol is one of the reader's symbols, that a union value is one of its
 branches. For consumers that read the canonical topic in bulk (the secondary-movement detector, replay, statistics)
 that is a large share of their time per event. This module turns a record as ``EventCodec.decode_record`` returns
-it into the same models, built with ``gateway.events.trusted.trusted``.
+it into the same models, built as ``gateway.events.trusted.trusted`` builds them (inlined into each builder: the
+instance's four slots are set through their descriptors, half the cost of a call to ``trusted``).
 
 What is built comes from the generated models themselves, never from a list of fields written here: once per model
 class, each field's annotation (as pydantic resolved it) gives its conversion. Values the reader returns as the
@@ -41,11 +42,20 @@ from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
 from gateway.events.models import CaseEvent
-from gateway.events.trusted import trusted
 
 M = TypeVar("M", bound=BaseModel)
 Converter = Callable[[Any], Any]
 Builder = Callable[[dict[str, Any]], Any]
+
+# What ``gateway.events.trusted.trusted`` does, through the slots' own descriptors rather than
+# ``object.__setattr__`` (which looks each name up on the type first): 0.53 µs an instance instead of 1.17.
+_SLOTS: dict[str, Any] = {
+    "_new": object.__new__,
+    "_set_dict": BaseModel.__dict__["__dict__"].__set__,
+    "_set_fields": BaseModel.__dict__["__pydantic_fields_set__"].__set__,
+    "_set_extra": BaseModel.__dict__["__pydantic_extra__"].__set__,
+    "_set_private": BaseModel.__dict__["__pydantic_private__"].__set__,
+}
 
 # Types the Avro reader returns exactly as pydantic stores them (pydantic keeps the very object it is given).
 _AS_READ: frozenset[Any] = frozenset(
@@ -254,7 +264,7 @@ class _Compiler:
             else:
                 raise _UnsupportedError(f"model validator {name} ({dec.info.mode})")
 
-        namespace: dict[str, Any] = {"_trusted": trusted, "_model": model}
+        namespace: dict[str, Any] = {**_SLOTS, "_model": model, "_names": frozenset(model.model_fields)}
 
         def bind(obj: Any) -> str:
             name = f"_o{len(namespace)}"
@@ -279,14 +289,17 @@ class _Compiler:
             raise _UnsupportedError(f"before validators: {sorted(resolvers)}")
 
         values = "{" + ", ".join(f"{f.name!r}: {f.source}" for f in fields) + "}"
-        lines = ["def build(r):"]
-        if after:
-            lines.append(f"    obj = _trusted(_model, {values})")
-            # an after validator returns the instance, as in pydantic
-            lines += [f"    obj = {bind(func)}(obj)" for _, func in after]
-            lines.append("    return obj")
-        else:
-            lines.append(f"    return _trusted(_model, {values})")
+        lines = [
+            "def build(r):",
+            "    obj = _new(_model)",
+            f"    _set_dict(obj, {values})",
+            "    _set_fields(obj, set(_names))",  # a set of its own per instance, as pydantic gives
+            "    _set_extra(obj, None)",
+            "    _set_private(obj, None)",
+        ]
+        # an after validator returns the instance, as in pydantic
+        lines += [f"    obj = {bind(func)}(obj)" for _, func in after]
+        lines.append("    return obj")
         source = "\n".join(lines) + "\n"
         code = compile(source, f"<model reader: {model.__name__}>", "exec")
         exec(code, namespace)  # noqa: S102 - source generated here from the model's field names (repr'd)

@@ -7,8 +7,12 @@ A connector knows a national format and nothing about Kafka. It implements three
 - ``map(parsed)``: turn that structure into canonical ``Fact``s (pure; raises ``MappingError``).
 
 The framework owns the rest (``translate`` wraps facts into ``CaseEvent`` envelopes) and marks it ``@final``.
-For sample data a connector also renders the shared case stories into its format (``render``) and knows how
-to damage a record (``corrupt``), listing the kinds of damage in ``defect_kinds``.
+
+Rendering sample data is an optional, separate part of the contract (``SampleRenderer``): a connector that
+renders the shared case stories into its format (``render``), knows how to damage a record (``corrupt``, with
+the kinds of damage in ``defect_kinds``) and writes whole exports (``write_export``) gets sample generation and
+the conformance kit's rendering tiers; one that does not is still a complete connector, checked on its golden
+files. ``renders_samples`` says which a connector is.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, ClassVar, Generic, Literal, TypeVar, final
+from typing import Any, BinaryIO, ClassVar, Generic, Literal, Protocol, TypeVar, final, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.errors import MappingError, ParseError, RecordError
-from gateway.events.models import EVENT_TYPE_OF, CaseEvent, MemberState, Payload, Source
+from gateway.events.models import EVENT_TYPE_OF, CaseEvent, MemberState, Payload, Source, ValidationFinding
 from gateway.events.trusted import trusted
 
 
@@ -80,12 +84,15 @@ class Fact:
         person_ref: National person identifier; the framework pseudonymises it into the subject key.
         occurred_at: When the fact happened (timezone-aware).
         payload: The canonical payload.
+        warnings: WARNING findings the connector made while reading the record (an ambiguous local time
+            resolved by policy); they travel in the event's ``validation_warnings``.
     """
 
     case_reference: str
     person_ref: str
     occurred_at: dt.datetime
     payload: Payload
+    warnings: tuple[ValidationFinding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +135,17 @@ ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
 
 
 class Connector(ABC, Generic[ConfigT]):
-    """Base class of connector plugins.
+    """Base class of connector plugins: implement ``read``, ``parse`` and ``map``.
 
     Class attributes:
         name: Registered name (the entry-point name).
         version: Version of the connector, carried in every event's ``source``.
         formats: Formats it reads, e.g. ``("xml",)``.
         config_model: Its configuration model.
-        defect_kinds: Kinds of sample damage ``corrupt`` can do, with a description each.
+        defect_kinds: Kinds of sample damage ``corrupt`` can do, with a description each (``SampleRenderer``).
+
+    ``render``, ``corrupt`` and ``write_export`` below are the optional ``SampleRenderer`` part: the defaults of
+    the first two refuse, so a connector renders samples only if it overrides them (``renders_samples``).
     """
 
     name: ClassVar[str]
@@ -173,11 +183,11 @@ class Connector(ABC, Generic[ConfigT]):
         """Map a parsed record to canonical facts; pure; raise ``MappingError`` when that is impossible."""
 
     def render(self, story: Any, rng: random.Random) -> list[SampleRecord]:
-        """Render a case story (``gateway.samples.stories.CaseStory``) as valid national records."""
+        """Render a case story (``gateway.samples.stories.CaseStory``) as valid national records (optional)."""
         raise NotImplementedError(f"{self.name} cannot render samples")
 
     def corrupt(self, record: SampleRecord, kind: str, rng: random.Random) -> bytes:
-        """Damage a valid record's bytes in the way ``kind`` names (one of ``defect_kinds``)."""
+        """Damage a valid record's bytes in the way ``kind`` names (one of ``defect_kinds``; optional)."""
         raise NotImplementedError(f"{self.name} cannot corrupt samples")
 
     def write_export(self, out: BinaryIO, records: Iterable[bytes]) -> None:
@@ -197,9 +207,53 @@ class Connector(ABC, Generic[ConfigT]):
                 f"record of {len(record.data)} bytes exceeds the limit of {self.config.max_record_bytes}",
                 position=record.position,
             )
-        facts = self.map(self.parse(record))
+        try:
+            facts = self.map(self.parse(record))
+        except ValidationError as exc:
+            # A model the record's values cannot build is bad data, like an unknown code: a dead letter, not a
+            # crash of the whole ingest.
+            raise MappingError(validation_message(exc), position=record.position) from exc
+        # Event ids must stay what they were for existing data (name, record digest, fact index): one hash of the
+        # bytes and one of that seed; a single hash would change every id, so both stay.
         digest = hashlib.sha256(record.data).hexdigest()[:32]
         return [envelope(fact, ctx, event_id_seed=f"{self.name}:{digest}:{i}") for i, fact in enumerate(facts)]
+
+
+@runtime_checkable
+class SampleRenderer(Protocol):
+    """The optional part of the contract: rendering sample exports (sample generation, the kit's rendering tiers).
+
+    A connector provides it by overriding ``render`` and ``corrupt`` and declaring ``defect_kinds``; the
+    ``Connector`` base supplies ``write_export`` (records written one after the other).
+    """
+
+    defect_kinds: ClassVar[Mapping[str, str]]
+
+    def render(self, story: Any, rng: random.Random) -> list[SampleRecord]:
+        """Render a case story as valid national records, each with the facts it must map to."""
+        ...
+
+    def corrupt(self, record: SampleRecord, kind: str, rng: random.Random) -> bytes:
+        """Damage a valid record's bytes in the way ``kind`` names."""
+        ...
+
+    def write_export(self, out: BinaryIO, records: Iterable[bytes]) -> None:
+        """Write records as one export file."""
+        ...
+
+
+def renders_samples(connector: Connector[Any] | type[Connector[Any]]) -> bool:
+    """Whether a connector (instance or class) provides the optional ``SampleRenderer`` part."""
+    cls = connector if isinstance(connector, type) else type(connector)
+    return cls.render is not Connector.render and cls.corrupt is not Connector.corrupt
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A one-line message for a pydantic ``ValidationError``: the model, then each failing field and why."""
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '(model)'}: {error['msg']}" for error in exc.errors()
+    )
+    return f"invalid {exc.title}: {problems}"
 
 
 def envelope(fact: Fact, ctx: MappingContext, *, event_id_seed: str) -> CaseEvent:
@@ -231,7 +285,7 @@ def envelope(fact: Fact, ctx: MappingContext, *, event_id_seed: str) -> CaseEven
             "case_reference": fact.case_reference,
             "subject_key": ctx.pseudonymise(fact.person_ref),
             "correlation_id": ctx.correlation_id,
-            "validation_warnings": (),
+            "validation_warnings": fact.warnings,
             "payload": fact.payload,
         },
     )

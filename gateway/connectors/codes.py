@@ -7,17 +7,21 @@ A table file is TOML with one table per code list::
     AFWIJZING_ASIEL = "REJECTED_APPLICATION"
 
 so a national team extends a mapping by editing data, not code.
+
+A connector types the tables it uses by subclassing ``CodeLists`` and annotating one attribute per table
+(``legal_ground: CodeList[LegalGround]``): only those tables are required, and each is checked against its enum
+when the connector is built. ``StandardCodes`` declares every canonical code list at once.
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import FrozenInstanceError, dataclass
 from enum import StrEnum
 from importlib.resources import files
 from pathlib import Path
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, get_args, get_origin, get_type_hints
 
 from gateway.errors import MappingError
 from gateway.events import models as m
@@ -137,12 +141,76 @@ class CodeList(Generic[E]):
             raise ValueError(f"code list {self.name} has no code for {member}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class StandardCodes:
-    """The code lists of a national format, one per canonical enum it maps, each a ``codes.toml`` table.
+class CodeLists:
+    """Base of a connector's typed code lists: annotate one ``CodeList[Enum]`` attribute per table it uses.
 
-    Connectors subclass it to name their package (``from_package``); a table no field reads, a missing table or
-    a symbol the enum lacks is refused when the connector is built, not when a record meets it.
+    ::
+
+        class Codes(CodeLists):
+            legal_ground: CodeList[m.LegalGround]
+            sex: CodeList[m.Sex]
+
+    The attribute name is the ``codes.toml`` table name. A declared table that is missing, a symbol its enum
+    lacks, or a table no attribute declares is refused when the lists are built (``from_tables``), not when a
+    record meets it. Instances are immutable.
+    """
+
+    def __init__(self, lists: Mapping[str, CodeList[Any]]) -> None:
+        declared = self.declared()
+        if set(lists) != set(declared):
+            raise ValueError(f"{type(self).__name__} declares {sorted(declared)}, got {sorted(lists)}")
+        for name, codes in lists.items():
+            object.__setattr__(self, name, codes)
+
+    @classmethod
+    def declared(cls) -> dict[str, type[StrEnum]]:
+        """Table name -> canonical enum, for every ``CodeList[...]`` attribute the class (and its bases) annotate."""
+        out: dict[str, type[StrEnum]] = {}
+        for name, hint in get_type_hints(cls).items():
+            if get_origin(hint) is CodeList:
+                (enum,) = get_args(hint)
+                out[name] = enum
+        return out
+
+    @classmethod
+    def from_tables(cls, tables: CodeTables) -> Self:
+        """Build every declared list from loaded code tables.
+
+        Raises:
+            ValueError: A declared table is missing or names an unknown symbol, or a table is declared by no
+                attribute.
+        """
+        declared = cls.declared()
+        extra = set(tables.tables) - set(declared)
+        if extra:
+            raise ValueError(f"codes.toml has tables no field reads: {sorted(extra)}")
+        return cls({name: CodeList.build(tables, name, enum) for name, enum in declared.items()})
+
+    @classmethod
+    def from_package(cls, package: str, resource: str = "codes.toml") -> Self:
+        """The code lists shipped as ``resource`` in a connector package."""
+        return cls.from_tables(CodeTables.from_package(package, resource))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(vars(self)))))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(sorted(vars(self)))})"
+
+
+class StandardCodes(CodeLists):
+    """Every canonical code list, each a ``codes.toml`` table: for formats that carry all of them.
+
+    A connector that uses only some tables subclasses ``CodeLists`` instead and declares just those.
     """
 
     legal_ground: CodeList[m.LegalGround]
@@ -165,42 +233,3 @@ class StandardCodes:
     security_ground: CodeList[m.SecurityGround]
     member_state: CodeList[m.MemberState]
     avrr_status: CodeList[m.AvrrStatus]
-
-    @classmethod
-    def from_tables(cls, tables: CodeTables) -> Self:
-        """Build every list from loaded code tables.
-
-        Raises:
-            ValueError: A table is missing, names an unknown symbol, or is read by no field.
-        """
-        extra = set(tables.tables) - {f.name for f in fields(cls)}
-        if extra:
-            raise ValueError(f"codes.toml has tables no field reads: {sorted(extra)}")
-        t = tables
-        return cls(
-            legal_ground=CodeList.build(t, "legal_ground", m.LegalGround),
-            short_period_ground=CodeList.build(t, "short_period_ground", m.ShortPeriodGround),
-            warning_marker=CodeList.build(t, "warning_marker", m.WarningMarker),
-            sex=CodeList.build(t, "sex", m.Sex),
-            travel_document_type=CodeList.build(t, "travel_document_type", m.TravelDocumentType),
-            extension_reason=CodeList.build(t, "extension_reason", m.ExtensionReason),
-            decision_status=CodeList.build(t, "decision_status", m.DecisionStatus),
-            procedure_stage=CodeList.build(t, "procedure_stage", m.ProcedureStage),
-            assistance_type=CodeList.build(t, "assistance_type", m.AssistanceType),
-            assistance_form=CodeList.build(t, "assistance_form", m.AssistanceForm),
-            refusal_reason=CodeList.build(t, "refusal_reason", m.RefusalReason),
-            support_type=CodeList.build(t, "support_type", m.SupportType),
-            reintegration_stage=CodeList.build(t, "reintegration_stage", m.ReintegrationStage),
-            departure_evidence=CodeList.build(t, "departure_evidence", m.DepartureEvidence),
-            return_type=CodeList.build(t, "return_type", m.ReturnType),
-            non_return_source=CodeList.build(t, "non_return_source", m.NonReturnSource),
-            eurodac_category=CodeList.build(t, "eurodac_category", m.EurodacCategory),
-            security_ground=CodeList.build(t, "security_ground", m.SecurityGround),
-            member_state=CodeList.build(t, "member_state", m.MemberState),
-            avrr_status=CodeList.build(t, "avrr_status", m.AvrrStatus),
-        )
-
-    @classmethod
-    def from_package(cls, package: str) -> Self:
-        """The code lists shipped as ``codes.toml`` in a connector package."""
-        return cls.from_tables(CodeTables.from_package(package))

@@ -151,7 +151,7 @@ class OutboxCodec:
 
 def outbox_codec() -> OutboxCodec:
     """The codec of a deployment: the current schema, and every released one kept readable."""
-    from gateway.evolution.history import load_history
+    from gateway.codec.history import load_history
 
     return OutboxCodec(history=[s.schema for s in load_history(root=OUTBOX_ROOT)])
 

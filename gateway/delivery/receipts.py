@@ -159,7 +159,7 @@ class ReceiptCodec:
 
 def receipt_codec() -> ReceiptCodec:
     """The codec of a deployment: the current schema, and every released one kept readable."""
-    from gateway.evolution.history import load_history
+    from gateway.codec.history import load_history
 
     return ReceiptCodec(history=[s.schema for s in load_history(root=RECEIPT_ROOT)])
 

@@ -205,9 +205,9 @@ class _BatchTimelines:
 
 def default_codecs(settings: GatewaySettings) -> DetectorCodecs:
     """The codecs of a deployment: its event framing, and the released state and alert schemas kept readable."""
+    from gateway.codec.history import load_history
     from gateway.detect.alerts import ALERT_ROOT, alert_codec
     from gateway.detect.state_codec import TIMELINE_ROOT, timeline_codec
-    from gateway.evolution.history import load_history
 
     return DetectorCodecs(
         events=event_codec(settings.registry_url),

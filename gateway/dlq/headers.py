@@ -4,10 +4,21 @@ All values are UTF-8 text (numbers as decimal text), as Connect writes them. ``t
 are written only for records that came from a Kafka topic; records from files carry ``gw.source.file`` and
 ``gw.source.position`` instead. The stage is the gateway's own stage name in upper case (``PARSE``, ``MAP``,
 ``VALIDATE``, ``ENCODE``, ``READ``), since Connect's stage names describe Connect's own pipeline.
+
+One source per dead letter: the record's current one. A replayed record that fails again is described by the raw
+topic it came from, not by the file of its first failure; the way back is the replay chain, one
+``gw.replay.from = <dlq topic>:<partition>:<offset>`` header per hop, oldest first, kept from hop to hop.
+
+A dead letter always fits its topic (`fit`): when the record with its headers would pass the topic's
+``max.message.bytes`` (less a margin for the batch's framing), the value is a prefix of the original bytes, and
+``gw.original.length`` (decimal) and ``gw.original.sha256`` (hex) describe the WHOLE record. The two headers are
+also written when a reader could not keep a record whole (``RawRecord.original_length``/``original_sha256``); they
+are absent when the value is the whole record.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,8 +26,8 @@ from typing import cast
 
 from confluent_kafka import Message
 
+from gateway.dlq import DeadLetter
 from gateway.kafka.producer import OutboundMessage
-from gateway.pipeline.outcome import DeadLetter
 
 CONNECT = "__connect.errors."
 TOPIC = CONNECT + "topic"
@@ -38,6 +49,25 @@ LEGAL_REFS = "gw.errors.legal.references"
 TIMESTAMP = "gw.errors.ts"
 CORRELATION = "gw.correlation.id"
 REPLAYED_FROM = "gw.replay.from"
+ORIGINAL_LENGTH = "gw.original.length"
+ORIGINAL_SHA256 = "gw.original.sha256"
+
+# Headers a dead letter writes itself, from its current record: copies carried in from an earlier life of the
+# record (a replayed dead letter) are dropped, so each dead letter names one source.
+_SOURCE_HEADERS = frozenset({TOPIC, PARTITION, OFFSET, SOURCE_FILE, SOURCE_POSITION, SOURCE_INDEX, SOURCE_ENCODING})
+_REWRITTEN_PREFIXES = (CONNECT, "gw.errors.", "kafka_dlt-")
+
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
+"""The smaller of librdkafka's ``message.max.bytes`` (1 000 000) and the broker's ``max.message.bytes`` (1 048 588)."""
+
+# Room for what the broker counts besides key, value and headers: the record batch header (61 bytes), the record's
+# own varints and attributes, and some slack for the producer's framing. Generous, since cutting a dead letter
+# slightly shorter costs nothing and a refused one stops the ingest.
+_BATCH_MARGIN = 1024
+_PER_HEADER = 10  # the varint lengths of a header's key and value
+# An error message may quote its record (a parser showing the bad text); the header keeps its start, so that the
+# headers of a dead letter stay small beside the topic's limit whatever the record.
+_MAX_MESSAGE_CHARS = 8192
 
 Headers = list[tuple[str, bytes]]
 
@@ -61,8 +91,14 @@ def dead_letter_headers(
     original: Sequence[tuple[str, bytes]] = (),
     now_ms: int | None = None,
 ) -> Headers:
-    """Headers of a dead letter: the original record's headers first, then the error headers appended."""
-    h: Headers = list(original)
+    """Headers of a dead letter: the original record's headers first, then the error headers appended.
+
+    The error message is cut to its first 8 192 characters. Of the original headers, those this function writes
+    from the current record (source coordinates, error headers) are dropped, so a replayed record that fails again
+    names one source; the replay chain (``gw.replay.from``, one per hop) and everything else is kept in order.
+    """
+    rewritten = _SOURCE_HEADERS | ({SOURCE_CONTEXT} if dead.record.context else set())
+    h: Headers = [(k, v) for k, v in original if k not in rewritten and not k.startswith(_REWRITTEN_PREFIXES)]
 
     def put(key: str, value: str) -> None:
         h.append((key, value.encode("utf-8", "replace")))
@@ -77,9 +113,12 @@ def dead_letter_headers(
     put(STAGE, dead.stage.upper())
     put(CLASS, connector_class)
     put(EXC_CLASS, dead.error_class)
-    put(EXC_MESSAGE, dead.message)
+    message = dead.message
+    if len(message) > _MAX_MESSAGE_CHARS:
+        message = f"{message[:_MAX_MESSAGE_CHARS]}… ({len(message)} characters)"
+    put(EXC_MESSAGE, message)
     if dead.stacktrace:
-        put(EXC_TRACE, dead.stacktrace)
+        put(EXC_TRACE, dead.stacktrace[-_MAX_MESSAGE_CHARS:])
     put(SOURCE_POSITION, dead.record.position)
     put(SOURCE_INDEX, str(dead.record.index))
     put(SOURCE_ENCODING, dead.record.encoding)
@@ -91,6 +130,51 @@ def dead_letter_headers(
     put(TIMESTAMP, str(now_ms if now_ms is not None else int(time.time() * 1000)))
     put(CORRELATION, correlation_id)
     return h
+
+
+def fit(
+    key: bytes | None,
+    value: bytes,
+    headers: Sequence[tuple[str, bytes]],
+    limit: int,
+    *,
+    original_length: int | None = None,
+    original_sha256: str | None = None,
+) -> tuple[bytes, Headers]:
+    """A dead letter's value and headers cut to fit a topic whose messages may be ``limit`` bytes at most.
+
+    Pure. When the value is not the whole record (``original_length`` given, as a reader sets it for a record it
+    could not keep whole) or must be cut to fit, the value becomes a prefix of the bytes and ``gw.original.length``
+    and ``gw.original.sha256`` describe the whole record; headers describing it already (a replayed dead letter)
+    are kept as they are.
+
+    Args:
+        key: The message key.
+        value: The record's bytes as held (the whole record, or the prefix a reader kept).
+        headers: The dead letter's headers.
+        limit: The topic's ``max.message.bytes`` (or the producer's, if smaller).
+        original_length: Length of the whole record when ``value`` is only its start; None when it is whole.
+        original_sha256: SHA-256 (hex) of the whole record, with ``original_length``.
+
+    Raises:
+        ValueError: The headers alone leave no room within ``limit`` (a configuration error, not a record's).
+    """
+    out: Headers = list(headers)
+    budget = limit - _BATCH_MARGIN - len(key or b"") - sum(len(k) + len(v) + _PER_HEADER for k, v in out)
+    partial = original_length is not None and original_length != len(value)
+    if not partial and len(value) <= budget:
+        return value, out
+    if not any(k == ORIGINAL_LENGTH for k, _ in out):
+        described: Headers = [(ORIGINAL_LENGTH, str(original_length if partial else len(value)).encode())]
+        # Only the reader can hash a record it did not keep; without its digest, no digest rather than a wrong one.
+        digest = original_sha256 if partial else hashlib.sha256(value).hexdigest()
+        if digest is not None:
+            described.append((ORIGINAL_SHA256, digest.encode()))
+        out.extend(described)
+        budget -= sum(len(k) + len(v) + _PER_HEADER for k, v in described)
+    if budget < 0:
+        raise ValueError(f"dead-letter headers alone exceed the topic's limit of {limit} bytes")
+    return value[:budget], out
 
 
 def consumed_dead_letter(

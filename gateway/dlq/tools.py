@@ -10,7 +10,7 @@ record can be traced to its dead letter.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -99,6 +99,23 @@ def stats(kafka: KafkaSettings, topic: str) -> DlqStats:
 
 Selector = Callable[[DeadLetterRecord], bool]
 
+STAGES = ("read", "parse", "map", "validate", "encode", "value_converter", "route", "outbound_render", "deliver")
+"""Stage names a dead letter's ``__connect.errors.stage`` header can carry (matched case-insensitively): a
+connector's record stages (``gateway.errors.RecordError.stage`` and ``read``), then the downstream stages'."""
+
+
+def unknown_stage(stage: str | None) -> str | None:
+    """Why ``stage`` selects nothing, naming the valid stages; None if it is valid or not given."""
+    if stage is None or stage.lower() in STAGES:
+        return None
+    return f"unknown stage {stage!r}; valid stages: {', '.join(STAGES)}"
+
+
+def missing_refs(refs: frozenset[tuple[int, int]], seen: Iterable[DeadLetterRecord]) -> list[str]:
+    """The ``PARTITION:OFFSET`` references of ``refs`` that no record of ``seen`` has, in order."""
+    found = {(rec.partition, rec.offset) for rec in seen}
+    return [f"{partition}:{offset}" for partition, offset in sorted(refs - found)]
+
 
 def select(
     *, refs: frozenset[tuple[int, int]] = frozenset(), rule: str | None = None, stage: str | None = None
@@ -120,7 +137,7 @@ def replay_message(rec: DeadLetterRecord, raw_topic: str) -> OutboundMessage:
     keep = tuple(
         (k, v)
         for k, v in rec.raw_headers
-        if not k.startswith((H.CONNECT, "gw.errors.", "kafka_dlt-")) and k not in (H.REPLAYED_FROM, H.CORRELATION)
+        if not k.startswith((H.CONNECT, "gw.errors.", "kafka_dlt-")) and k != H.CORRELATION
     )
     return OutboundMessage(raw_topic, rec.key, rec.value, (*keep, (H.REPLAYED_FROM, rec.ref.encode())))
 

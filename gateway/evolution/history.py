@@ -9,36 +9,30 @@ versions is decided by the PCF fingerprint, as on the wire.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastavro.schema import parse_schema, to_parsing_canonical_form
 
+# Reading released versions is the codec's (every reader needs them); re-exported for the evolution tooling.
+from gateway.codec.history import HISTORY_DIR, Snapshot, load_history, snapshot_dir
 from gateway.codec.schemas import ROOT_TYPE, SCHEMA_DIR, read_named_types
 from gateway.codec.single_object import schema_fingerprint
 
-HISTORY_DIR = SCHEMA_DIR.parent / "history"
+__all__ = [
+    "HISTORY_DIR",
+    "Snapshot",
+    "canonical_form",
+    "dumps",
+    "expand",
+    "fingerprint",
+    "load_history",
+    "snapshot_dir",
+    "write_snapshot",
+]
 
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 _NAMED = frozenset({"record", "enum", "fixed"})
-_SNAPSHOT_NAME = re.compile(r"v([1-9][0-9]*)\.avsc")
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One released version of a root type.
-
-    Attributes:
-        version: The release number, 1 for the first.
-        path: The snapshot file.
-        schema: The self-contained schema as JSON values.
-    """
-
-    version: int
-    path: Path
-    schema: dict[str, Any]
 
 
 def expand(schema_dir: Path = SCHEMA_DIR, root: str = ROOT_TYPE) -> dict[str, Any]:
@@ -95,27 +89,6 @@ def canonical_form(schema: dict[str, Any]) -> str:
 def fingerprint(schema: dict[str, Any]) -> str:
     """The CRC-64-AVRO fingerprint as hex, little-endian as in the single-object header."""
     return schema_fingerprint(parse_schema(schema)).hex()
-
-
-def snapshot_dir(history_dir: Path = HISTORY_DIR, root: str = ROOT_TYPE) -> Path:
-    """The folder holding a root type's snapshots: ``<history>/<short name>/``."""
-    return history_dir / root.rpartition(".")[2]
-
-
-def load_history(history_dir: Path = HISTORY_DIR, root: str = ROOT_TYPE) -> list[Snapshot]:
-    """Every released version of ``root``, oldest first; empty when nothing was released yet.
-
-    Raises:
-        ValueError: A file in the folder is not named ``v<N>.avsc`` or is not JSON.
-    """
-    folder = snapshot_dir(history_dir, root)
-    snapshots = []
-    for path in sorted(folder.glob("*.avsc")) if folder.is_dir() else ():
-        match = _SNAPSHOT_NAME.fullmatch(path.name)
-        if match is None:
-            raise ValueError(f"{path}: snapshots are named v<N>.avsc")
-        snapshots.append(Snapshot(int(match[1]), path, json.loads(path.read_text(encoding="utf-8"))))
-    return sorted(snapshots, key=lambda s: s.version)
 
 
 def write_snapshot(

@@ -1,11 +1,14 @@
 """An idempotent producer that never drops a message silently.
 
 Delivery reports are served with ``poll(0)`` after every ``produce``; a full local queue (``BufferError``) is drained
-by polling and the message is offered again. Failed deliveries are collected and surface from ``flush``.
+by polling and the message is offered again. Failed deliveries are collected and surface from ``flush``: a message
+Kafka refuses for good (too large for the topic, not authorized) as ``KafkaRefusedError``, which no retry policy
+retries; other failures as ``UndeliveredError``, a transient error.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -16,10 +19,18 @@ from typing import Self
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from gateway.errors import TransientError
-from gateway.kafka.retry import KafkaErrorInfo, KafkaFatalError, classify, error_of
+from gateway.kafka.retry import KafkaErrorInfo, KafkaFatalError, KafkaRefusedError, classify, error_of, is_permanent
 from gateway.kafka.settings import KafkaSettings, LibrdkafkaConfig, ProducerSettings, TransactionSettings
+from gateway.kafka.topics import max_message_bytes
 
-__all__ = ["DeliveryFailure", "Headers", "IdempotentProducer", "OutboundMessage", "UndeliveredError"]
+__all__ = [
+    "DeliveryFailure",
+    "Headers",
+    "IdempotentProducer",
+    "OutboundMessage",
+    "UndeliveredError",
+    "record_size",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -61,12 +72,20 @@ class DeliveryFailure:
         partition: Partition, if one had been chosen.
         key: The message key.
         error: Why delivery failed.
+        size: Approximate size of the record in bytes (`record_size`).
     """
 
     topic: str
     partition: int | None
     key: bytes | None
     error: KafkaErrorInfo
+    size: int = 0
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]] | None) -> int:
+    """Bytes of a record's key, value and headers: what counts against ``max.message.bytes``, less batch overhead."""
+    names_and_values = sum(len(name.encode()) + len(data or b"") for name, data in headers or ())
+    return len(key or b"") + len(value or b"") + names_and_values
 
 
 class UndeliveredError(TransientError):
@@ -107,6 +126,7 @@ class IdempotentProducer:
         config: LibrdkafkaConfig = (
             transaction.to_librdkafka(kafka, settings) if transaction else settings.to_librdkafka(kafka)
         )
+        self._kafka = kafka
         self._queue_full_wait_s = int(config["message.timeout.ms"]) / 1000 + _QUEUE_FULL_GRACE_S
         self._failures: list[DeliveryFailure] = []
         self._fatal: KafkaErrorInfo | None = None
@@ -139,6 +159,7 @@ class IdempotentProducer:
 
         Raises:
             KafkaFatalError: The producer is unusable (fatal idempotence or transaction error).
+            KafkaRefusedError: librdkafka refused the message before sending it (larger than ``message.max.bytes``).
             KafkaTransientError: The local queue stayed full for longer than a message can live in it.
         """
         self._raise_if_fatal()
@@ -158,12 +179,19 @@ class IdempotentProducer:
                 key=message.key,
                 partition=-1 if message.partition is None else message.partition,
                 headers=list(message.headers) or None,
-                on_delivery=self._on_delivery,
+                # Delivery reports do not carry the headers, so the size a refusal names is taken here.
+                on_delivery=functools.partial(
+                    self._on_delivery, record_size(message.key, message.value, message.headers)
+                ),
             )
         except BufferError:
             return False
         except KafkaException as exc:
-            raise classify(error_of(exc), "produce") from exc
+            error = error_of(exc)
+            if is_permanent(error.code()):
+                size = record_size(message.key, message.value, message.headers)
+                raise self.refused(KafkaErrorInfo.of(error, "produce"), message.topic, size) from exc
+            raise classify(error, "produce") from exc
         return True
 
     def poll(self, timeout: float = 0.0) -> int:
@@ -175,6 +203,7 @@ class IdempotentProducer:
 
         Raises:
             KafkaFatalError: The producer is unusable, or a delivery failed fatally.
+            KafkaRefusedError: Kafka refused a message for good (too large for its topic, not authorized ...).
             UndeliveredError: Messages remain queued after ``timeout`` or failed since the last flush; send them
                 again (the batch since the last successful flush is the unit to retry).
         """
@@ -184,8 +213,30 @@ class IdempotentProducer:
         fatal = next((failure for failure in failures if failure.error.fatal), None)
         if fatal is not None:
             raise KafkaFatalError(fatal.error)
+        refused = self.refusal(failures)
+        if refused is not None:
+            raise refused
         if remaining or failures:
             raise UndeliveredError(remaining, failures)
+
+    def refusal(self, failures: Sequence[DeliveryFailure]) -> KafkaRefusedError | None:
+        """The error for the largest failure Kafka will refuse again, if any (`gateway.kafka.retry.is_permanent`).
+
+        The largest, because the broker refuses a whole request batch for one oversized record: its small
+        neighbours fail with the same code but are not the cause.
+        """
+        refused = [failure for failure in failures if is_permanent(failure.error.code)]
+        if not refused:
+            return None
+        worst = max(refused, key=lambda failure: failure.size)
+        return self.refused(worst.error, worst.topic, worst.size)
+
+    def refused(self, info: KafkaErrorInfo, topic: str, size: int) -> KafkaRefusedError:
+        """A `KafkaRefusedError` naming the topic, the record's size and, for a size refusal, the topic's limit."""
+        limit = None
+        if info.code == KafkaError.MSG_SIZE_TOO_LARGE:
+            limit = max_message_bytes(self._kafka, topic)
+        return KafkaRefusedError(info, topic=topic, size=size, limit=limit)
 
     def take_delivered_offsets(self) -> dict[tuple[str, int], int]:
         """Return and forget the highest offset delivered per (topic, partition) since the last call."""
@@ -238,7 +289,7 @@ class IdempotentProducer:
         if self._fatal is not None:
             raise KafkaFatalError(self._fatal)
 
-    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+    def _on_delivery(self, size: int, error: KafkaError | None, message: Message) -> None:
         # Runs inside poll()/flush() on the caller's thread, so no locking is needed.
         if error is None:
             self._delivered += 1
@@ -246,7 +297,7 @@ class IdempotentProducer:
             self._offsets[(message.topic() or "", message.partition() or 0)] = message.offset() or 0
             return
         info = KafkaErrorInfo.of(error, "deliver")
-        self._failures.append(DeliveryFailure(message.topic() or "", message.partition(), message.key(), info))
+        self._failures.append(DeliveryFailure(message.topic() or "", message.partition(), message.key(), info, size))
 
     def _on_error(self, error: KafkaError) -> None:
         # Most client-level errors (a broker connection dropping) are informational: librdkafka recovers by itself.

@@ -1,15 +1,35 @@
-"""Reading a topic from its beginning to its end: committed messages only, every partition, then stop."""
+"""Reading a topic from its beginning to its end: committed messages only, every partition, then stop.
+
+A topic that does not exist is `MissingTopicError` at once, not an outage to wait out: waiting does not create it.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
 
-from gateway.errors import TransientError
+from gateway.errors import FatalError, TransientError
 from gateway.kafka.settings import KafkaSettings
+
+__all__ = ["MissingTopicError", "read_to_end"]
+
+
+class MissingTopicError(FatalError):
+    """A topic the gateway reads does not exist: provision the topics first.
+
+    ``gateway ingest``, ``watch`` and ``run`` create their topics at start-up; this is a library caller that did not.
+
+    Attributes:
+        topic: The topic.
+    """
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(f"topic {topic} does not exist; create it (provision the gateway's topics) and run again")
+        self.topic = topic
 
 
 def read_to_end(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) -> Iterator[Message]:
@@ -19,6 +39,7 @@ def read_to_end(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) ->
     read back; callers that must not wait for one (the progress store) fence that producer first.
 
     Raises:
+        MissingTopicError: The topic does not exist.
         TransientError: The topic is not available, or its end was not reached within ``timeout_s``.
     """
     consumer = Consumer(
@@ -35,8 +56,8 @@ def read_to_end(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) ->
         }
     )
     try:
-        meta = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
-        if meta is None or meta.error is not None:
+        meta = _metadata(consumer, topic, timeout_s)
+        if meta.error is not None:
             raise TransientError(f"topic {topic} is not available: {meta.error if meta else 'missing'}")
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.partitions])
         pending = set(meta.partitions)
@@ -57,3 +78,20 @@ def read_to_end(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) ->
             yield msg
     finally:
         consumer.close()
+
+
+# A topic created a moment ago may not be in every broker's metadata yet; longer than this, it does not exist.
+_MISSING_GRACE_S = 3.0
+
+
+def _metadata(consumer: Consumer, topic: str, timeout_s: float) -> Any:
+    """The topic's metadata, or `MissingTopicError` once it stayed unknown for ``_MISSING_GRACE_S``."""
+    give_up = time.monotonic() + _MISSING_GRACE_S
+    while True:
+        meta = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        missing = meta is None or (meta.error is not None and meta.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART)
+        if not missing:
+            return meta
+        if time.monotonic() >= give_up:
+            raise MissingTopicError(topic)
+        time.sleep(0.5)

@@ -20,10 +20,12 @@ from gateway.errors import FatalError, TransientError
 __all__ = [
     "KafkaErrorInfo",
     "KafkaFatalError",
+    "KafkaRefusedError",
     "KafkaTransientError",
     "RetrySettings",
     "classify",
     "error_of",
+    "is_permanent",
     "is_transient",
     "retrying",
 ]
@@ -57,6 +59,34 @@ _TRANSIENT_CODES = frozenset(
         KafkaError.NOT_LEADER_FOR_PARTITION,
         KafkaError.REQUEST_TIMED_OUT,
         KafkaError.THROTTLING_QUOTA_EXCEEDED,
+    }
+)
+
+# Codes by which the broker (or librdkafka, before sending) refuses a message or a request for good: the same bytes to
+# the same topic with the same credentials are refused again, so neither retrying the call nor redoing the batch can
+# help. librdkafka reports some of them as "abortable" inside a transaction; aborting is needed, redoing is futile.
+_PERMANENT_CODES = frozenset(
+    {
+        KafkaError.MSG_SIZE_TOO_LARGE,
+        KafkaError.RECORD_LIST_TOO_LARGE,
+        KafkaError.INVALID_RECORD,
+        KafkaError.INVALID_TIMESTAMP,
+        KafkaError.INVALID_REQUIRED_ACKS,
+        KafkaError.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        KafkaError.POLICY_VIOLATION,
+        KafkaError.TOPIC_EXCEPTION,
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+        KafkaError.GROUP_AUTHORIZATION_FAILED,
+        KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        KafkaError.SASL_AUTHENTICATION_FAILED,
+        KafkaError._AUTHENTICATION,
+        KafkaError.INVALID_TRANSACTION_TIMEOUT,
+        KafkaError.INVALID_CONFIG,
+        KafkaError._INVALID_ARG,
+        # The topic is not in the cluster's metadata after librdkafka waited topic.metadata.propagation.max.ms for it
+        # (auto-creation off): only provisioning helps.
+        KafkaError._UNKNOWN_TOPIC,
     }
 )
 
@@ -176,6 +206,41 @@ class KafkaFatalError(FatalError):
         self.info = info
 
 
+class KafkaRefusedError(FatalError):
+    """Kafka refused a message or a request for good (too large, not authorized, invalid): stop, do not retry.
+
+    Deliberately not a ``KafkaFatalError``: a new producer, a retry or a redone batch would be refused the same way,
+    so callers that recover from those must let this one through. The transaction it happened in has been aborted.
+
+    Attributes:
+        info: The underlying error.
+        topic: Destination topic, if a message was refused.
+        size: Approximate size of the refused record in bytes (key, value and headers), if known.
+        limit: The topic's ``max.message.bytes``, if it was looked up.
+    """
+
+    def __init__(
+        self, info: KafkaErrorInfo, *, topic: str | None = None, size: int | None = None, limit: int | None = None
+    ) -> None:
+        super().__init__(refusal_message(info, topic=topic, size=size, limit=limit))
+        self.info = info
+        self.topic = topic
+        self.size = size
+        self.limit = limit
+
+
+def refusal_message(info: KafkaErrorInfo, *, topic: str | None, size: int | None, limit: int | None) -> str:
+    """One line saying what Kafka refused, naming the topic, the record's size and the topic's limit where known."""
+    what = f"a record for topic {topic}" if topic else info.operation
+    detail = []
+    if size is not None:
+        detail.append(f"record of about {size} bytes")
+    if limit is not None:
+        detail.append(f"the topic's max.message.bytes is {limit}")
+    details = f" ({'; '.join(detail)})" if detail else ""
+    return f"Kafka refused {what}: {info.name}{details}: {info.reason}; not retried"
+
+
 def error_of(exc: KafkaException) -> KafkaError:
     """The ``KafkaError`` inside a ``KafkaException`` (confluent puts it in ``args[0]``)."""
     if exc.args and isinstance(exc.args[0], KafkaError):
@@ -185,23 +250,33 @@ def error_of(exc: KafkaException) -> KafkaError:
 
 def is_transient(error: KafkaError) -> bool:
     """Whether an error describes an outage that may pass (and is not fatal to the client)."""
-    if error.fatal():
+    if error.fatal() or is_permanent(error.code()):
         return False
     return error.retriable() or error.txn_requires_abort() or error.code() in _TRANSIENT_CODES
 
 
-def classify(error: KafkaError, operation: str) -> KafkaTransientError | KafkaFatalError:
+def is_permanent(code: int) -> bool:
+    """Whether an error code means Kafka refused the message or request for good (too large, not authorized ...)."""
+    return code in _PERMANENT_CODES
+
+
+def classify(error: KafkaError, operation: str) -> KafkaTransientError | KafkaFatalError | KafkaRefusedError:
     """Map a ``KafkaError`` to the gateway's error tree; the caller raises the result.
 
-    ``fatal()`` wins and gives ``KafkaFatalError``. ``retriable()``, ``txn_requires_abort()`` (abort, then redo the
-    batch) and known outage codes give ``KafkaTransientError``. Anything else (authorization, invalid config, a
-    message too large ...) will not pass by waiting, so it is fatal too.
+    ``fatal()`` wins and gives ``KafkaFatalError``. A refusal for good (`is_permanent`: a message too large, a denied
+    ACL ...) gives ``KafkaRefusedError``, even when librdkafka flags it abortable. ``retriable()``,
+    ``txn_requires_abort()`` (abort, then redo the batch) and known outage codes give ``KafkaTransientError``.
+    Anything else will not pass by waiting either, so it is fatal.
 
     Args:
         error: The confluent error.
         operation: What was being attempted, for the message.
     """
     info = KafkaErrorInfo.of(error, operation)
+    if error.fatal():
+        return KafkaFatalError(info)
+    if is_permanent(error.code()):
+        return KafkaRefusedError(info)
     if is_transient(error):
         return KafkaTransientError(info)
     return KafkaFatalError(info)

@@ -4,18 +4,21 @@ Every model reads the environment deliberately through its own prefix (``GATEWAY
 ``GATEWAY_KAFKA_PRODUCER_``, ``GATEWAY_KAFKA_CONSUMER_``, ``GATEWAY_KAFKA_TXN_``); keyword arguments win over the
 environment. Fields map to dotted librdkafka keys through a *serialization* alias generator (``linger_ms`` →
 ``linger.ms``), so the environment variable names stay ``<PREFIX><FIELD>``. Secrets are ``SecretStr`` and are revealed
-only inside ``to_librdkafka()``.
+only inside ``to_librdkafka()``. Every configuration routes librdkafka's own logs through Python logging
+(`gateway.kafka.logs`).
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from confluent_kafka import KafkaException, Producer
 from pydantic import AliasGenerator, BaseModel, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.kafka.logs import LIBRDKAFKA_LOG_LEVEL, LibrdkafkaLog
 
 __all__ = [
     "ConsumerSettings",
@@ -25,8 +28,11 @@ __all__ = [
     "TransactionSettings",
 ]
 
-LibrdkafkaConfig = dict[str, str | int | bool]
-"""A configuration dict as confluent-kafka clients take it; built from the models, never by hand."""
+LibrdkafkaConfig = dict[str, Any]
+"""A configuration dict as confluent-kafka clients take it; built from the models, never by hand.
+
+Values are ``str``, ``int`` or ``bool``, and the ``logger`` a `LibrdkafkaLog`: typed ``Any`` because the stubs of the
+client constructors disagree on the value type (``AdminClient`` admits no objects, although it takes ``logger``)."""
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -72,6 +78,8 @@ _OWNED_KEYS = frozenset(
         "queue.buffering.max.kbytes",
         "message.timeout.ms",
         "delivery.timeout.ms",
+        "logger",
+        "log_level",
     }
 )
 # librdkafka's "sensitive" properties: an override is plain text and would show in repr and logs.
@@ -139,6 +147,9 @@ class KafkaSettings(BaseSettings):
         sasl_password: SASL password.
         overrides: Advanced librdkafka keys applied to every client; unknown keys, keys owned by typed fields and
             secrets are rejected (see `check_overrides`).
+        connect_timeout_s: How long a command waits for an unreachable cluster at start-up before it gives up with
+            one line and a non-zero exit (`gateway.kafka.connect.wait_for_broker`).
+        connect_log_interval_s: While waiting, one line per this many seconds says so.
     """
 
     model_config = SettingsConfigDict(
@@ -157,6 +168,8 @@ class KafkaSettings(BaseSettings):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     overrides: dict[str, str] = Field(default_factory=dict)
+    connect_timeout_s: float = Field(default=60.0, gt=0)
+    connect_log_interval_s: float = Field(default=60.0, gt=0)
 
     @field_validator("overrides")
     @classmethod
@@ -189,8 +202,11 @@ class KafkaSettings(BaseSettings):
         return self
 
     def to_librdkafka(self) -> LibrdkafkaConfig:
-        """Map to librdkafka keys, revealing secrets; TLS and SASL keys appear only when the protocol uses them."""
-        exclude = {"overrides", "ssl_endpoint_identification"}
+        """Map to librdkafka keys, revealing secrets; TLS and SASL keys appear only when the protocol uses them.
+
+        Each call adds a fresh `LibrdkafkaLog` (``logger``, warnings and up, repeats dropped): one per client.
+        """
+        exclude = {"overrides", "ssl_endpoint_identification", "connect_timeout_s", "connect_log_interval_s"}
         if not self.uses_tls:
             exclude |= {"ssl_ca_location", "ssl_certificate_location", "ssl_key_location", "ssl_key_password"}
         config = _dotted(self, exclude=exclude)
@@ -198,7 +214,7 @@ class KafkaSettings(BaseSettings):
             # librdkafka takes an algorithm name, not a flag.
             algorithm = "https" if self.ssl_endpoint_identification else "none"
             config["ssl.endpoint.identification.algorithm"] = algorithm
-        return {**config, **self.overrides}
+        return {**config, "logger": LibrdkafkaLog(), "log_level": LIBRDKAFKA_LOG_LEVEL, **self.overrides}
 
 
 class ProducerSettings(BaseSettings):

@@ -36,8 +36,17 @@ from gateway.kafka.retry import (
     is_transient,
     retrying,
 )
+from gateway.kafka.settings import KafkaSettings
 
-__all__ = ["ConfigDrift", "LayoutMismatch", "TopicSpec", "TopicsReport", "diff_configs", "ensure_topics"]
+__all__ = [
+    "ConfigDrift",
+    "LayoutMismatch",
+    "TopicSpec",
+    "TopicsReport",
+    "diff_configs",
+    "ensure_topics",
+    "max_message_bytes",
+]
 
 CleanupPolicy = Literal["delete", "compact", "compact,delete"]
 _T = TypeVar("_T")
@@ -316,3 +325,17 @@ class _Admin:
     @staticmethod
     def _timed_out(operation: str) -> GatewayError:
         return classify(KafkaError(KafkaError._TIMED_OUT, "no answer within the time limit"), operation)
+
+
+def max_message_bytes(kafka: KafkaSettings, topic: str, *, timeout_s: float = 5.0) -> int | None:
+    """The topic's effective ``max.message.bytes``, or None if the broker does not say within ``timeout_s``.
+
+    Only for error messages (a record refused as too large): a failure to look it up must not hide the refusal.
+    """
+    admin = AdminClient(dict(kafka.to_librdkafka()))
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    try:
+        configs = admin.describe_configs([resource], request_timeout=timeout_s)[resource].result(timeout=timeout_s)
+        return int(configs["max.message.bytes"].value)
+    except (KafkaException, KeyError, ValueError, TypeError, concurrent.futures.TimeoutError):
+        return None

@@ -8,7 +8,10 @@ Failures are handled as librdkafka prescribes (``examples/eos_transactions.py``)
   batch is read and transformed again;
 * ``fatal()`` (a fenced producer, a broken idempotence sequence): the producer is discarded, a new one is made with
   the same ``transactional.id`` (``init_transactions`` fences the old epoch and aborts what it left open) and the
-  consumer is rewound.
+  consumer is rewound;
+* a refusal for good (``gateway.kafka.retry.is_permanent``: a message over the topic's ``max.message.bytes``, a
+  denied ACL), which librdkafka reports as abortable: the transaction is aborted and ``KafkaRefusedError`` raised at
+  once. Redoing the batch would produce the same message and be refused again, forever.
 
 ``transform`` must be a pure function of its batch: it may run more than once for the same records. If it raises
 (a bug), the transaction is aborted, the consumer rewound, and the exception propagates out of `run`.
@@ -34,10 +37,12 @@ from gateway.kafka.producer import IdempotentProducer, OutboundMessage
 from gateway.kafka.retry import (
     KafkaErrorInfo,
     KafkaFatalError,
+    KafkaRefusedError,
     KafkaTransientError,
     RetrySettings,
     classify,
     error_of,
+    is_permanent,
     retrying,
 )
 from gateway.kafka.settings import ConsumerSettings, KafkaSettings, ProducerSettings, TransactionSettings
@@ -54,6 +59,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+# Closing must not hang on a broker that is away: a failed abort is left to the coordinator.
+_RELEASE_ABORT_S = 5.0
 
 Transform = Callable[[list[Message]], Sequence[OutboundMessage]]
 """A pure function from a batch of input records to the records to produce."""
@@ -100,8 +108,9 @@ class AbortableTransactionError(GatewayError):
 class TransactionalProducer(IdempotentProducer):
     """An idempotent producer with a ``transactional.id`` and the transaction calls, their errors classified.
 
-    Each call raises ``KafkaTransientError`` (retry the call), `AbortableTransactionError` (abort, redo the batch) or
-    ``KafkaFatalError`` (discard this producer and make a new one).
+    Each call raises ``KafkaTransientError`` (retry the call), `AbortableTransactionError` (abort, redo the batch),
+    ``KafkaFatalError`` (discard this producer and make a new one) or ``KafkaRefusedError`` (Kafka refused a message
+    or request for good; `commit` has aborted the transaction already: stop).
 
     Args:
         kafka: Connection settings.
@@ -120,6 +129,12 @@ class TransactionalProducer(IdempotentProducer):
     ) -> None:
         super().__init__(kafka, settings, transaction=transaction)
         self._timeout_s = timeout_s
+        self._open = False
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction was begun and has not been committed or aborted yet."""
+        return self._open
 
     def init_transactions(self) -> None:
         """Register the transactional id, fencing older producers with it and aborting what they left open."""
@@ -128,18 +143,55 @@ class TransactionalProducer(IdempotentProducer):
     def begin(self) -> None:
         """Start a transaction (a local operation)."""
         self._call("begin_transaction", self._client.begin_transaction)
+        self._open = True
 
     def send_offsets(self, offsets: list[TopicPartition], group_metadata: Any) -> None:
         """Make the consumer offsets part of the transaction."""
         self._call("send_offsets_to_transaction", self._client.send_offsets_to_transaction, offsets, group_metadata)
 
     def commit(self) -> None:
-        """Flush the outputs and commit them together with the offsets."""
-        self._call("commit_transaction", self._client.commit_transaction, self._timeout_s)
+        """Flush the outputs and commit them together with the offsets.
 
-    def abort(self) -> None:
-        """Abort the open transaction; its outputs stay invisible to ``read_committed`` consumers."""
-        self._call("abort_transaction", self._client.abort_transaction, self._timeout_s)
+        Raises:
+            KafkaRefusedError: Kafka refused one of the transaction's messages for good; the transaction was aborted
+                (if the abort itself fails, the producer is left to be discarded, which aborts at the coordinator).
+        """
+        try:
+            self._call("commit_transaction", self._client.commit_transaction, self._timeout_s)
+        except (AbortableTransactionError, KafkaFatalError, KafkaRefusedError) as exc:
+            refused = self.refusal(self.take_failures())
+            if refused is None and isinstance(exc, KafkaRefusedError):
+                refused = exc
+            if refused is None:
+                raise
+            if not exc.info.fatal:
+                self._abort_quietly()
+            raise refused from exc
+        self._open = False
+
+    def abort(self, timeout_s: float | None = None) -> None:
+        """Abort the open transaction, if any; its outputs stay invisible to ``read_committed`` consumers."""
+        if not self._open:
+            return
+        self._call("abort_transaction", self._client.abort_transaction, timeout_s or self._timeout_s)
+        self._open = False
+
+    def _abort_quietly(self, timeout_s: float | None = None) -> None:
+        try:
+            self.abort(timeout_s)
+        except GatewayError as exc:
+            # Whatever made us abort is the news; the coordinator aborts on its own when the next producer with this
+            # id starts, or after transaction.timeout.ms.
+            _log.info("abort failed; the coordinator will abort the transaction: %s", exc)
+
+    def _release(self) -> None:
+        if self._open and not self._closed and self._fatal is None:
+            # Left open, the transaction is aborted by the coordinator only when the next producer with this id calls
+            # init_transactions, which then waits for it (librdkafka warns "Failed to acquire transactional PID ...
+            # concurrent operation ... retrying") and read_committed consumers wait until then. Abort it now.
+            self._client.purge()
+            self._abort_quietly(_RELEASE_ABORT_S)
+        super()._release()
 
     def discard(self) -> None:
         """Release a producer whose transaction is dead, without waiting for its queued messages."""
@@ -157,13 +209,16 @@ def transaction_error(error: KafkaError, operation: str) -> GatewayError:
     """Map an error of a transaction call to what the caller must do.
 
     Returns:
-        ``KafkaFatalError`` if ``fatal()``; `AbortableTransactionError` if ``txn_requires_abort()``;
+        ``KafkaFatalError`` if ``fatal()``; ``KafkaRefusedError`` if Kafka refused for good (`is_permanent`, even
+        when abortable: redoing would be refused again); `AbortableTransactionError` if ``txn_requires_abort()``;
         ``KafkaTransientError`` if ``retriable()``; otherwise ``KafkaFatalError``, as librdkafka prescribes ("treat any
         other error as a fatal error").
     """
     info = KafkaErrorInfo.of(error, operation)
     if error.fatal():
         return KafkaFatalError(info)
+    if is_permanent(error.code()):
+        return KafkaRefusedError(info)
     if error.txn_requires_abort():
         return AbortableTransactionError(info)
     if error.retriable():

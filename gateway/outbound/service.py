@@ -376,8 +376,8 @@ class _BatchSubjects:
 
 def default_codecs(settings: GatewaySettings) -> OutboundCodecs:
     """The codecs of a deployment: its event framing, and the released schemas kept readable."""
+    from gateway.codec.history import load_history
     from gateway.delivery.outbox import outbox_codec
-    from gateway.evolution.history import load_history
     from gateway.outbound.state import OUTBOUND_ROOT, subject_codec
 
     history = tuple(s.schema for s in load_history(root=OUTBOUND_ROOT))

@@ -32,37 +32,21 @@ from confluent_kafka.admin import AdminClient
 
 from gateway.config import GatewaySettings
 from gateway.connectors.base import Connector, RawRecord
-from gateway.dlq.headers import dead_letter_headers
 from gateway.errors import FatalError, TransientError
-from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.kafka.producer import OutboundMessage
 from gateway.kafka.retry import KafkaFatalError, RetrySettings, retrying
 from gateway.kafka.settings import TransactionSettings
 from gateway.kafka.transactions import AbortableTransactionError, TransactionalProducer
-from gateway.pipeline.outcome import DeadLetter, Outcome
+from gateway.pipeline.outcome import Outcome
 from gateway.pipeline.processor import BATCH_RECORDS, RecordProcessor
 from gateway.pipeline.progress import Progress, file_identity, progress_message, read_progress
+from gateway.pipeline.router import IngestStoppedError, Routing, dlq_message_limit, route
 from gateway.pipeline.wiring import build_processor
 from gateway.state import StateRuntime, StateSettings
 from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 
 CASES_STORE = "cases"
 """The store of the case states, in ingest and service mode alike."""
-
-
-class IngestStoppedError(FatalError):
-    """A record failed and the connector's error tolerance is ``none``: ingestion stopped before it.
-
-    Attributes:
-        dead_letter: Why the record failed (it was not dead-lettered; it stays in the file).
-    """
-
-    def __init__(self, dead_letter: DeadLetter) -> None:
-        super().__init__(
-            f"{dead_letter.record.position}: {dead_letter.stage} failed ({dead_letter.message}); "
-            "errors_tolerance is 'none', so ingestion stopped before this record"
-        )
-        self.dead_letter = dead_letter
 
 
 class IngestLockedError(FatalError):
@@ -76,6 +60,23 @@ def ingest_application(connector: str, settings: GatewaySettings) -> str:
     with its own progress topic) keep their case states apart as they keep their progress.
     """
     return f"{settings.topics.progress}.{connector}"
+
+
+def ingest_transactional_id(connector: str, application: str, file_id: str) -> str:
+    """The transactional id of one file's ingest in one deployment.
+
+    One id per deployment and file: a restarted ingest of the same file in the same deployment fences its crashed
+    predecessor and resumes, ingests of different files run side by side, and two deployments on one cluster (each
+    with its own progress topic, hence its own ``application``, as service mode has its own group) ingesting files
+    of the same name and content do not fence each other.
+
+    Args:
+        connector: The connector's name, kept readable in the id.
+        application: The deployment's ingest application (`ingest_application`).
+        file_id: The file's identity (`gateway.pipeline.progress.file_identity`).
+    """
+    suffix = uuid.uuid5(uuid.NAMESPACE_URL, f"{application}|{file_id}").hex[:16]
+    return f"gateway-ingest-{connector}-{suffix}"
 
 
 @contextmanager
@@ -94,8 +95,55 @@ def _exclusive(path: Path, connector: str) -> Iterator[None]:
 
 
 @dataclass(slots=True)
+class RunCounts:
+    """What one run committed: records, events and dead letters, with their breakdowns, all over the same records.
+
+    Attributes:
+        records: Records this run accounted for.
+        events: Events they became.
+        dead_letters: Dead letters they became.
+        event_types: The events, by type.
+        dead_letter_stages: The dead letters, by stage.
+        rule_findings: Validation findings on these records, by rule id.
+    """
+
+    records: int = 0
+    events: int = 0
+    dead_letters: int = 0
+    event_types: Counter[str] = field(default_factory=Counter)
+    dead_letter_stages: Counter[str] = field(default_factory=Counter)
+    rule_findings: Counter[str] = field(default_factory=Counter)
+
+    def copy(self) -> RunCounts:
+        """An independent copy (the counters copied too)."""
+        return RunCounts(
+            self.records,
+            self.events,
+            self.dead_letters,
+            Counter(self.event_types),
+            Counter(self.dead_letter_stages),
+            Counter(self.rule_findings),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as plain data."""
+        return {
+            "records": self.records,
+            "events": self.events,
+            "dead_letters": self.dead_letters,
+            "event_types": dict(self.event_types),
+            "dead_letter_stages": dict(self.dead_letter_stages),
+            "rule_findings": dict(self.rule_findings),
+        }
+
+
+@dataclass(slots=True)
 class IngestSummary:
-    """What one file's ingest did.
+    """What one file's ingest did: the file's committed totals, and apart from them what this run committed.
+
+    The totals (``records``, ``events``, ``dead_letters``) include earlier runs, as the progress topic keeps them;
+    ``run`` holds only this run's committed work, every figure of it over the same records (breakdowns are not
+    kept across runs, so they are never mixed with the totals). ``records == resumed_at + run.records``.
 
     Attributes:
         file: The file.
@@ -103,13 +151,11 @@ class IngestSummary:
         records: Records of the file accounted for in total (including earlier runs).
         events: Events produced in total.
         dead_letters: Dead letters produced in total.
-        resumed_at: Records already committed by an earlier run when this one started.
+        resumed_at: Records committed by earlier runs when this one started.
         already_complete: The file had been ingested completely before.
         attempts: Attempts needed (more than 1 after a broker outage).
         seconds: Time this run took.
-        event_types: Events produced by this run, by type.
-        dead_letter_stages: Dead letters produced by this run, by stage.
-        rule_findings: Validation findings of this run, by rule id.
+        run: What this run committed (an aborted batch, redone by the next attempt, is counted once).
     """
 
     file: str
@@ -121,15 +167,12 @@ class IngestSummary:
     already_complete: bool = False
     attempts: int = 0
     seconds: float = 0.0
-    event_types: Counter[str] = field(default_factory=Counter)
-    dead_letter_stages: Counter[str] = field(default_factory=Counter)
-    rule_findings: Counter[str] = field(default_factory=Counter)
+    run: RunCounts = field(default_factory=RunCounts)
 
     def to_dict(self) -> dict[str, Any]:
-        """The summary as plain data (``dataclasses.asdict`` would rebuild the counters from their items)."""
+        """The summary as plain data: totals at the top level, this run's counts under ``run``."""
         out = {f: getattr(self, f) for f in self.__dataclass_fields__}
-        for name in ("event_types", "dead_letter_stages", "rule_findings"):
-            out[name] = dict(out[name])
+        out["run"] = self.run.to_dict()
         return out
 
 
@@ -161,6 +204,16 @@ class FileIngestor:
         self.dlq_topic = settings.topics.dlq(connector.name)
         self.application = ingest_application(connector.name, settings)
         self._codec = case_state_codec() if settings.rules_enabled else None
+        self._routing: Routing | None = None
+
+    def routing(self) -> Routing:
+        """Where the outcomes go; the dead-letter topic's size limit is asked of the broker once."""
+        if self._routing is None:
+            settings = self.settings
+            admin = AdminClient(dict(settings.kafka.to_librdkafka()))
+            limit = dlq_message_limit(admin, self.dlq_topic)
+            self._routing = Routing.of(self.connector, settings.topics.canonical, self.dlq_topic, limit)
+        return self._routing
 
     def ingest(self, path: Path) -> IngestSummary:
         """Ingest one file, resuming after what earlier runs committed; wait out broker outages.
@@ -202,10 +255,9 @@ class FileIngestor:
                 runtime.close()
 
     def _transaction_settings(self, file_id: str) -> TransactionSettings:
-        # One transactional id per file: a restarted ingest of the same file fences its crashed predecessor,
-        # while ingests of different files run side by side.
-        suffix = uuid.uuid5(uuid.NAMESPACE_URL, file_id).hex[:16]
-        return TransactionSettings(transactional_id=f"gateway-ingest-{self.connector.name}-{suffix}")
+        return TransactionSettings(
+            transactional_id=ingest_transactional_id(self.connector.name, self.application, file_id)
+        )
 
     def _attempt(self, path: Path, summary: IngestSummary, runtime: StateRuntime | None) -> None:
         settings = self.settings
@@ -215,7 +267,8 @@ class FileIngestor:
         try:
             producer.init_transactions()
             prior = read_progress(settings.kafka, settings.topics.progress).get(summary.file_id, Progress())
-            summary.resumed_at = prior.records
+            # What earlier runs committed; this run's committed batches (of earlier attempts) are in ``run``.
+            summary.resumed_at = prior.records - summary.run.records
             summary.records, summary.events, summary.dead_letters = prior.records, prior.events, prior.dead_letters
             if prior.complete:
                 summary.already_complete = True
@@ -259,61 +312,50 @@ class _Run:
         self.summary, self.correlation = summary, correlation
         self.runtime, self.states = runtime, states
         self.topics = ingestor.settings.topics
-        self.tolerance = ingestor.connector.config.errors_tolerance
-        self.connector_class = f"{type(ingestor.connector).__module__}.{type(ingestor.connector).__qualname__}"
+        self.routing = ingestor.routing()
+        # Counted as records are added, taken into the summary only when their batch commits.
+        self.pending = summary.run.copy()
         self.in_batch = 0
         self.opened = 0.0
 
     def through(self, path: Path, skip: int) -> None:
         connector = self.ingestor.connector
         batch_size = self.ingestor.settings.batch_size
-        strict = self.tolerance == "none"
+        strict = self.routing.tolerance == "none"
         with path.open("rb") as stream:
             pending: Iterator[RawRecord] = (r for r in connector.read(stream, str(path)) if r.index >= skip)
             # Chunks never straddle a commit: the case states a chunk wrote must commit with its records' outputs.
             while chunk := list(islice(pending, min(BATCH_RECORDS, batch_size - self.in_batch))):
                 # With tolerance none, the records after the first dead letter are not validated (nor folded).
                 for outcome in self.processor.process_batch(chunk, states=self.states, until_dead_letter=strict):
-                    if outcome.dead_letter is not None and strict:
+                    try:
+                        messages = route(outcome, self.routing, correlation_id=self.correlation)
+                    except IngestStoppedError:
                         self.commit(complete=False)
-                        raise IngestStoppedError(outcome.dead_letter)
-                    self.add(outcome)
+                        raise
+                    self.add(outcome, messages)
                 if self.in_batch >= batch_size or time.monotonic() - self.opened >= self.ingestor.batch_seconds:
                     self.commit(complete=False)
         self.commit(complete=True)
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Outcome, messages: list[OutboundMessage]) -> None:
         if self.in_batch == 0:
             self.begin()
-        s = self.summary
-        if outcome.dead_letter is None:
-            for e in outcome.events:
-                self.producer.send(
-                    OutboundMessage(
-                        self.topics.canonical, e.key, e.value, ((EVENT_TYPE_HEADER, e.event_type.encode()),)
-                    )
-                )
-                s.event_types[e.event_type] += 1
-            s.events += len(outcome.events)
+        for message in messages:
+            self.producer.send(message)
+        run = self.pending
+        dead = outcome.dead_letter
+        if dead is None:
+            run.event_types.update(e.event_type for e in outcome.events)
+            run.events += len(outcome.events)
         else:
-            dead = outcome.dead_letter
-            headers = dead_letter_headers(
-                dead,
-                connector=self.ingestor.connector.name,
-                connector_class=self.connector_class,
-                correlation_id=self.correlation,
-            )
-            self.producer.send(
-                OutboundMessage(self.ingestor.dlq_topic, dead.record.source.encode(), dead.record.data, tuple(headers))
-            )
-            s.dead_letters += 1
-            s.dead_letter_stages[dead.stage] += 1
-        for f in outcome.findings:
-            s.rule_findings[f.rule_id] += 1
-        s.records += 1
+            run.dead_letters += 1
+            run.dead_letter_stages[dead.stage] += 1
+        run.rule_findings.update(f.rule_id for f in outcome.findings)
+        run.records += 1
         self.in_batch += 1
         if self.ingestor.on_record is not None:
-            self.ingestor.on_record(s.records)
+            self.ingestor.on_record(self.summary.resumed_at + run.records)
 
     def begin(self) -> None:
         self.producer.begin()
@@ -325,15 +367,19 @@ class _Run:
             if not complete:
                 return
             self.begin()
-        s = self.summary
+        s, run = self.summary, self.pending
         if self.states is not None:
             self.states.flush()  # the batch's state changes become store writes, hence changelog records
         if self.runtime is not None:
             for change in self.runtime.changes():
                 self.producer.send(change)
-        progress = Progress(s.records, s.events, s.dead_letters, complete, self.correlation)
+        records = s.resumed_at + run.records
+        events = s.events - s.run.events + run.events
+        dead = s.dead_letters - s.run.dead_letters + run.dead_letters
+        progress = Progress(records, events, dead, complete, self.correlation)
         self.producer.send(progress_message(self.topics.progress, s.file_id, progress))
         self.producer.commit()
+        s.records, s.events, s.dead_letters, s.run = records, events, dead, run.copy()
         self.in_batch = 0
         if self.runtime is not None:
             self.producer.poll(0)  # commit flushed every message; serve the reports that carry their offsets

@@ -1,11 +1,17 @@
-"""What processing one raw record yields: its encoded events, or one dead letter. Never both, never neither."""
+"""What processing one raw record yields: its encoded events, or one dead letter. Never both, never neither.
+
+``DeadLetter`` is defined in ``gateway.dlq`` (below the pipeline) and re-exported here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from gateway.connectors.base import RawRecord
+from gateway.dlq import DeadLetter
 from gateway.events.models import ValidationFinding
+
+__all__ = ["DeadLetter", "EncodedEvent", "Outcome"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,29 +29,6 @@ class EncodedEvent:
     value: bytes
     event_type: str
     warnings: tuple[ValidationFinding, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """Why one record could not become events.
-
-    Attributes:
-        record: The record, with its original bytes.
-        stage: Pipeline stage that rejected it (``read``, ``parse``, ``map``, ``validate``, ``encode``).
-        error_class: Fully qualified class name of the error.
-        message: What is wrong, for an operator.
-        stacktrace: Short trace, for a developer.
-        rule_ids: Ids of the failed validation rules.
-        legal_references: Their legal references.
-    """
-
-    record: RawRecord
-    stage: str
-    error_class: str
-    message: str
-    stacktrace: str = ""
-    rule_ids: tuple[str, ...] = ()
-    legal_references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

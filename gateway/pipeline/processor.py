@@ -10,46 +10,31 @@ from __future__ import annotations
 import linecache
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import islice
-from typing import Any, Protocol
+from typing import Any
 
 from gateway.codec.codec import EventCodec
 from gateway.connectors.base import Connector, MappingContext, RawRecord
 from gateway.errors import RecordError
-from gateway.events.models import CaseEvent, Severity, ValidationFinding
+from gateway.events.models import CaseEvent
 from gateway.pipeline.outcome import DeadLetter, EncodedEvent, Outcome
+from gateway.validation.stage import ValidationStage, Verdict
 from gateway.validation.state import CaseStates, InMemoryCaseStates
+
+# Verdict and ValidationStage belong to the validation layer; re-exported for the pipeline's callers.
+__all__ = [
+    "BATCH_RECORDS",
+    "RecordProcessor",
+    "SchemaOnly",
+    "ValidationStage",
+    "Verdict",
+    "stacktrace",
+]
 
 # Records a stream is processed in at a time: enough to keep each stage's code and data in the CPU caches, few
 # enough that the records and their events are a few hundred kilobytes.
 BATCH_RECORDS = 256
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The validation stage's answer for the events of one record.
-
-    Attributes:
-        events: The events, each carrying its warnings.
-        findings: All findings; any of severity ERROR sends the record to the dead-letter queue.
-    """
-
-    events: tuple[CaseEvent, ...]
-    findings: tuple[ValidationFinding, ...] = ()
-
-    @property
-    def errors(self) -> tuple[ValidationFinding, ...]:
-        """Findings of severity ERROR."""
-        return tuple(f for f in self.findings if f.severity == Severity.ERROR)
-
-
-class ValidationStage(Protocol):
-    """Validates the events of one record against the case states cross-event rules read."""
-
-    def check(self, events: Sequence[CaseEvent], states: CaseStates) -> Verdict:
-        """Validate the events of one record; write their cases' states to ``states`` only if none has an error."""
-        ...
 
 
 class SchemaOnly:

@@ -29,16 +29,17 @@ from confluent_kafka.admin import AdminClient
 
 from gateway.config import GatewaySettings
 from gateway.connectors.base import Connector, RawRecord
-from gateway.dlq.headers import REPLAYED_FROM, KafkaOrigin, dead_letter_headers
+from gateway.dlq.headers import KAFKA_DEFAULT_MAX_MESSAGE_BYTES, REPLAYED_FROM, KafkaOrigin
 from gateway.errors import FatalError, TransientError
-from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.kafka.producer import OutboundMessage
-from gateway.kafka.retry import RetrySettings, retrying
+from gateway.kafka.reader import MissingTopicError
+from gateway.kafka.retry import KafkaRefusedError, RetrySettings, retrying
 from gateway.kafka.settings import ConsumerSettings, TransactionSettings
 from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, Transform
-from gateway.pipeline.file_ingest import CASES_STORE, IngestStoppedError
+from gateway.pipeline.file_ingest import CASES_STORE
 from gateway.pipeline.outcome import Outcome
 from gateway.pipeline.processor import RecordProcessor
+from gateway.pipeline.router import IngestStoppedError, Routing, dlq_message_limit, route
 from gateway.pipeline.wiring import build_processor
 from gateway.state import StateRuntime, StateSettings, ValueCodec
 from gateway.validation.state import CaseState, CaseStates
@@ -78,6 +79,7 @@ def transform_for(
     settings: GatewaySettings,
     runtime: StateRuntime | None = None,
     codec: ValueCodec[CaseState] | None = None,
+    routing: Routing | None = None,
 ) -> Transform:
     """The batch transform: raw messages → canonical events and dead letters (and the case stores' changes).
 
@@ -90,10 +92,11 @@ def transform_for(
             keeps a partition's states for the batch and writes each changed one back once at its end
             (``StoredCaseStates.flush``), before collecting the changes.
         codec: Case states as bytes; defaults to `case_state_codec`.
+        routing: Where outcomes go; defaults to the settings' topics with the default dead-letter size limit.
     """
-    canonical, dlq = settings.topics.canonical, settings.topics.dlq(connector.name)
-    connector_class = f"{type(connector).__module__}.{type(connector).__qualname__}"
-    tolerance = connector.config.errors_tolerance
+    dlq = settings.topics.dlq(connector.name)
+    if routing is None:
+        routing = Routing.of(connector, settings.topics.canonical, dlq, KAFKA_DEFAULT_MAX_MESSAGE_BYTES)
     if runtime is not None and codec is None:
         codec = case_state_codec()
 
@@ -121,24 +124,16 @@ def transform_for(
                 processor, partial(_case_states, runtime, codec, opened), records, correlations, partitions
             )
         for msg, outcome, correlation, (origin, original) in zip(batch, outcomes, correlations, origins, strict=True):
-            dead = outcome.dead_letter
-            if dead is None:
-                out.extend(
-                    OutboundMessage(canonical, e.key, e.value, ((EVENT_TYPE_HEADER, e.event_type.encode()),))
-                    for e in outcome.events
+            out.extend(
+                route(
+                    outcome,
+                    routing,
+                    correlation_id=correlation or processor.context.correlation_id,
+                    origin=origin,
+                    key=msg.key(),
+                    original_headers=original,
                 )
-                continue
-            if tolerance == "none":
-                raise IngestStoppedError(dead)
-            headers = dead_letter_headers(
-                dead,
-                connector=connector.name,
-                connector_class=connector_class,
-                correlation_id=correlation or processor.context.correlation_id,
-                origin=origin,
-                original=original,
             )
-            out.append(OutboundMessage(dlq, msg.key(), msg.value(), tuple(headers)))
         if runtime is not None:
             for states in opened:
                 states.flush()  # the batch's state changes become store writes, hence changelog records
@@ -162,7 +157,10 @@ def run_service(
     stop = stop or threading.Event()
     processor = build_processor(connector, settings, correlation_id=f"run:{options.instance}:{uuid.uuid4().hex[:8]}")
     runtime = _state_runtime(connector, settings, options) if settings.rules_enabled else None
-    transform = transform_for(connector, processor, settings, runtime)
+    admin = AdminClient(dict(settings.kafka.to_librdkafka()))
+    dlq = settings.topics.dlq(connector.name)
+    routing = Routing.of(connector, settings.topics.canonical, dlq, dlq_message_limit(admin, dlq))
+    transform = transform_for(connector, processor, settings, runtime, routing=routing)
     group = options.group_id or f"gateway-{connector.name}"
     consumer = ConsumerSettings(group_id=group, group_instance_id=f"{group}-{options.instance}")
     txn = TransactionSettings(transactional_id=f"gateway-run-{connector.name}-{options.instance}")
@@ -256,7 +254,8 @@ def _run_once(
     try:
         with proc:
             proc.run(idle_timeout=options.idle_exit_s, stop=stop)
-    except IngestStoppedError:
+    except (IngestStoppedError, KafkaRefusedError, MissingTopicError):
+        # Rebuilding the processor cannot cure these: the same batch would be refused again, the topic stay missing.
         raise
     except FatalError as exc:
         # After a broker outage the processor gives up on its batch; rebuilding clients and resuming from the

@@ -8,11 +8,22 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.validation.rule import Rule
-from gateway.validation.rules import assistance, codes_and_dates, departure, eurodac, riat, sis, voluntary_departure
+from gateway.validation.rules import (
+    assistance,
+    codes_and_dates,
+    departure,
+    eurodac,
+    hygiene,
+    riat,
+    scope,
+    sis,
+    voluntary_departure,
+)
 
-_MODULES = (voluntary_departure, sis, eurodac, departure, assistance, riat, codes_and_dates)
+_MODULES = (scope, voluntary_departure, sis, eurodac, departure, assistance, riat, codes_and_dates, hygiene)
 
 GROUPS: tuple[tuple[str, tuple[Rule[Any], ...]], ...] = (
+    ("Scope of the Return Directive 2008/115/EC (Art. 2(1), 3(1), 3(3))", scope.RULES),
     ("Voluntary departure (Return Directive 2008/115/EC Art. 7)", voluntary_departure.RULES),
     ("SIS return alert readiness (Reg. 2018/1860)", sis.RULES),
     ("Eurodac (Reg. 2024/1358)", eurodac.RULES),
@@ -20,6 +31,7 @@ GROUPS: tuple[tuple[str, tuple[Rule[Any], ...]], ...] = (
     ("Assistance and the programme catalogue (RRAI)", assistance.RULES),
     ("RIAT referrals", riat.RULES),
     ("Code lists and dates", codes_and_dates.RULES),
+    ("Data hygiene (no legal basis: safety of exports)", hygiene.RULES),
 )
 """The catalogue in documentation order, by area."""
 

@@ -7,7 +7,8 @@ the DLQ headers and the ``gateway validate`` report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from gateway.errors import RuleViolationError
@@ -58,13 +59,36 @@ def warnings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(f for f in findings if f.severity is Severity.WARNING)
 
 
-def apply_warnings(event: CaseEvent, findings: Iterable[Finding]) -> CaseEvent:
-    """A copy of the event whose ``validation_warnings`` are the warnings among ``findings``.
+@functools.cache
+def _catalogue_ids() -> frozenset[str]:
+    # Imported late: the catalogue pulls in every rule module, which the other helpers here do not need.
+    from gateway.validation.catalogue import default_rules
 
-    The previous warnings are replaced, not appended to: the current rule set is the authority, and a replayed
-    event must not pile up stale warnings.
+    return frozenset(rule.id for rule in default_rules())
+
+
+def apply_warnings(
+    event: CaseEvent, findings: Iterable[Finding], *, rederived: Collection[str] | None = None
+) -> CaseEvent:
+    """A copy of the event carrying the warnings among ``findings`` besides those it already has.
+
+    Warnings already on the event that validation did not make (a connector's, such as an ambiguous local time)
+    are kept, in their order, before the new ones; duplicates by rule id and path are carried once, the new
+    finding winning. Earlier warnings of the rules in ``rederived`` (default: every rule of the catalogue) are
+    dropped: validation derives them again from the event, so a replayed event neither piles up copies nor keeps
+    a warning that a changed rule set no longer raises.
+
+    Args:
+        event: The event as mapped (or as replayed).
+        findings: This validation's findings; only the warnings are carried.
+        rederived: Rule ids whose earlier warnings this validation replaces.
     """
-    carried = tuple(f.to_avro() for f in findings if f.severity is Severity.WARNING)
+    new = tuple(f.to_avro() for f in findings if f.severity is Severity.WARNING)
+    if not new and not event.validation_warnings:
+        return event
+    ids = _catalogue_ids() if rederived is None else rederived
+    kept = tuple(w for w in event.validation_warnings if w.rule_id not in ids)
+    carried = tuple({(w.rule_id, w.path): w for w in kept + new}.values())
     if carried == event.validation_warnings:
         return event
     return event.model_copy(update={"validation_warnings": carried})

@@ -1,21 +1,25 @@
 """The pipeline's validation stage: the rule engine plus the case state it needs, per record.
 
-``RuleStage`` is what ``gateway.pipeline.wiring.build_validation`` builds. It reads and writes one ``CaseState``
-per ``(member_state, case_reference)`` through the `CaseStates` it is handed with each record, and folds a
-record's events into them only when the record has no ERROR finding, so a record sent to the dead-letter queue
-leaves the states as they were. The stage itself holds no case state: in service mode and file ingest the states
-live in the state runtime's stores (on disk, restored from their changelogs after a restart or when a partition
+``RuleStage`` is what ``gateway.pipeline.wiring.build_validation`` builds. It reads and writes one ``CaseState`` per
+``(member_state, case_reference)`` through the `CaseStates` it is handed with each record, and folds a record's
+events into them only when the record has no ERROR finding, so a record sent to the dead-letter queue leaves the
+states as they were. The stage itself holds no case state: in service mode and file ingest the states live in the
+state runtime's stores (on disk, restored from their changelogs after a restart or when a partition
 moves), so a restarted process judges a case with the history an uninterrupted one would have.
+
+`Verdict` and the `ValidationStage` protocol are defined here, in the validation layer, and the pipeline imports
+them: the validation layer never imports the pipeline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from gateway.events.models import CaseEvent
-from gateway.pipeline.processor import Verdict
+from gateway.events.models import CaseEvent, Severity, ValidationFinding
 from gateway.validation.config import ValidationConfig, load_config
 from gateway.validation.engine import ValidationEngine
 from gateway.validation.findings import Finding, apply_warnings, errors
@@ -24,6 +28,32 @@ from gateway.validation.programmes import load_programmes
 from gateway.validation.state import CaseKey, CaseState, CaseStates, fold
 
 Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The validation stage's answer for the events of one record.
+
+    Attributes:
+        events: The events, each carrying its warnings.
+        findings: All findings; any of severity ERROR sends the record to the dead-letter queue.
+    """
+
+    events: tuple[CaseEvent, ...]
+    findings: tuple[ValidationFinding, ...] = ()
+
+    @property
+    def errors(self) -> tuple[ValidationFinding, ...]:
+        """Findings of severity ERROR."""
+        return tuple(f for f in self.findings if f.severity == Severity.ERROR)
+
+
+class ValidationStage(Protocol):
+    """Validates the events of one record against the case states cross-event rules read."""
+
+    def check(self, events: Sequence[CaseEvent], states: CaseStates) -> Verdict:
+        """Validate the events of one record; write their cases' states to ``states`` only if none has an error."""
+        ...
 
 
 def utc_now() -> dt.datetime:

@@ -56,3 +56,30 @@ def test_replay_after_a_fix_is_traceable(kafka_bootstrap: str, tmp_path: Path):
     assert len(events) == 4
     # The dead letters stay where they were: the DLQ is a log, replay adds, never deletes.
     assert len(read_all(kafka_bootstrap, dlq)) == 3
+
+
+def test_a_replay_that_fails_again_names_one_source_and_its_replay_chain(kafka_bootstrap: str, tmp_path: Path):
+    topics = fresh_topics("rp2", partitions=1)
+    settings = GatewaySettings(kafka={"bootstrap_servers": kafka_bootstrap}, topics=topics, rules_enabled=False)
+    provision(settings, ["toy"])
+    export = tmp_path / "export.txt"
+    export.write_text("ENTRY_RECORDED\nENTRY\n")
+    config = ConnectorConfig(member_state=MemberState.NL)
+    FileIngestor(ToyConnector(config), settings).ingest(export)
+    dlq = topics.dlq("toy")
+
+    # Replayed without a fix: the record fails again in service mode.
+    [picked] = tools.replay(settings.kafka, dlq, topics.raw("toy"), tools.select(stage="map"))
+    options = ServiceOptions(instance=topics.canonical.removesuffix(".events"), idle_exit_s=4.0)
+    assert run_service(ToyConnector(config), settings, options, threading.Event()).records_in == 1
+
+    first, again = tools.read_dead_letters(settings.kafka, dlq)
+    assert first.headers[H.SOURCE_FILE] == str(export)
+    names = [k for k, _ in again.raw_headers]
+    assert H.SOURCE_FILE not in names  # one source: the raw topic it came from now
+    assert names.count(H.SOURCE_POSITION) == names.count(H.TOPIC) == 1
+    assert again.headers[H.TOPIC] == topics.raw("toy")
+    assert [v for k, v in again.raw_headers if k == H.REPLAYED_FROM] == [picked.ref.encode()]
+    summary = H.summary(again.headers)
+    assert str(export) not in summary
+    assert f"@ {topics.raw('toy')} {topics.raw('toy')}/0/" in summary

@@ -66,3 +66,27 @@ def test_a_file_that_stops_goes_to_failed(settings: GatewaySettings, tmp_path: P
     assert process_once(inbox, FileIngestor(strict, settings)) == []
     assert (inbox / "failed" / "d.txt").exists()
     assert "errors_tolerance is 'none'" in (inbox / "failed" / "d.txt.result.json").read_text()
+
+
+def test_the_result_file_keeps_the_totals_and_this_runs_counts_apart(
+    settings: GatewaySettings, tmp_path: Path, kafka_bootstrap: str
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = inbox / "d.txt"
+    path.write_text("ENTRY_RECORDED\n!broken\nASSISTANCE_APPLIED\n")
+    ingestor = FileIngestor(ToyConnector(ConnectorConfig(member_state=MemberState.NL)), settings)
+    ingestor.ingest(path)  # committed whole; the drop directory's run then only moves it
+    process_once(inbox, ingestor)
+    result = json.loads((inbox / "processed" / "d.txt.result.json").read_text())
+    assert (result["records"], result["events"], result["dead_letters"]) == (3, 2, 1)
+    # This run did nothing: its breakdowns are empty, not the totals' (nor the first run's).
+    assert result["run"] == {
+        "records": 0,
+        "events": 0,
+        "dead_letters": 0,
+        "event_types": {},
+        "dead_letter_stages": {},
+        "rule_findings": {},
+    }
+    assert result["resumed_at"] == 3

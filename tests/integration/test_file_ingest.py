@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from gateway.dlq import headers as H
 from gateway.events.models import EventType, MemberState
 from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor, IngestStoppedError
+from gateway.pipeline.report import DryRunReport
+from gateway.pipeline.wiring import build_processor
 from tests.integration.support.topics import fresh_topics, read_all
 from tests.unit.pipeline.toy import ToyConnector
 
@@ -87,3 +90,55 @@ def test_tolerance_none_stops_before_the_bad_record_and_resumes_after_a_fix(
         FileIngestor(strict, settings).ingest(path)
     assert len(read_all(kafka_bootstrap, settings.topics.canonical)) == 3
     assert read_all(kafka_bootstrap, settings.topics.dlq("toy")) == []
+
+
+def test_a_dead_letter_larger_than_the_topic_takes_is_cut_to_fit(
+    settings: GatewaySettings, tmp_path: Path, kafka_bootstrap: str
+):
+    # A record under the connector's (raised) limit that fails to parse: 3 MiB, three times what the DLQ takes.
+    big = b"!" + b"".join(b"%08x" % i for i in range(400_000))
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"ENTRY_RECORDED\n" + big + b"\nENTRY_RECORDED\n")
+    connector = ToyConnector(ConnectorConfig(member_state=MemberState.NL, max_record_bytes=8 << 20))
+    summary = FileIngestor(connector, settings).ingest(path)
+    assert (summary.records, summary.events, summary.dead_letters) == (3, 2, 1)
+    # `gateway validate` runs the same processor over the same reader: it must say the same.
+    processor = build_processor(connector, settings, correlation_id="validate")
+    with path.open("rb") as stream:
+        report = DryRunReport(str(path), "toy").add_all(processor.process_stream(connector.read(stream, str(path))))
+    assert (report.records, report.events, report.dead_letters) == (3, 2, 1)
+
+    [dead] = read_all(kafka_bootstrap, settings.topics.dlq("toy"))
+    text = H.as_text(dead.headers())
+    value = dead.value()
+    assert big.startswith(value)
+    assert 500_000 < len(value) < 1_000_000
+    assert text[H.ORIGINAL_LENGTH] == str(len(big))
+    assert text[H.ORIGINAL_SHA256] == hashlib.sha256(big).hexdigest()
+
+
+def test_a_resumed_ingest_reports_totals_and_this_runs_counts_apart(
+    settings: GatewaySettings, tmp_path: Path, kafka_bootstrap: str
+):
+    path, bad = _export(tmp_path, 60, 10)
+    connector = ToyConnector(ConnectorConfig(member_state=MemberState.NL))
+
+    class CrashError(Exception):
+        pass
+
+    def crash_at_40(n: int) -> None:
+        if n == 40:
+            raise CrashError
+
+    with pytest.raises(CrashError):
+        FileIngestor(connector, settings, on_record=crash_at_40).ingest(path)
+    summary = FileIngestor(connector, settings).ingest(path)
+
+    run = summary.run
+    assert 0 < summary.resumed_at < 40  # batches of 7: some committed before the crash, the open one not
+    assert (summary.records, summary.events, summary.dead_letters) == (60, 60 - bad, bad)
+    assert run.records == 60 - summary.resumed_at
+    assert run.records == run.events + run.dead_letters  # the toy makes one event per good record
+    assert sum(run.event_types.values()) == run.events
+    assert sum(run.dead_letter_stages.values()) == run.dead_letters
+    assert summary.to_dict()["run"]["records"] == run.records

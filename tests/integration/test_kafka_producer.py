@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections import defaultdict
@@ -11,6 +12,7 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
 
 from gateway.kafka.producer import IdempotentProducer, OutboundMessage
+from gateway.kafka.retry import KafkaRefusedError
 from gateway.kafka.settings import KafkaSettings, ProducerSettings
 
 pytestmark = pytest.mark.integration
@@ -77,3 +79,22 @@ def test_tiny_local_queue_waits_instead_of_dropping(kafka_bootstrap: str, new_to
     assert producer.delivered == n
     values = [int(m.value() or b"") for m in read_topic(kafka_bootstrap, topic, 1, n)]
     assert values == list(range(n))
+
+
+def test_a_message_over_the_topics_limit_is_refused_at_flush_naming_topic_size_and_limit(
+    kafka_bootstrap: str, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic("producer-small", config={"max.message.bytes": "1000"})
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, client_id="it-producer-refused")
+    producer = IdempotentProducer(kafka)
+    producer.produce(topic, os.urandom(3000), key=b"key")  # random, so lz4 cannot squeeze it under the limit
+    started = time.monotonic()
+    with pytest.raises(KafkaRefusedError) as refused:
+        producer.flush(20)  # an UndeliveredError here would be retried as transient, forever
+    producer.close()
+
+    assert time.monotonic() - started < 5
+    assert str(refused.value) == (
+        f"Kafka refused a record for topic {topic}: MSG_SIZE_TOO_LARGE (record of about 3003 bytes; the topic's "
+        "max.message.bytes is 1000): Broker: Message size too large; not retried"
+    )

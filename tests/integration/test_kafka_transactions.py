@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -11,8 +16,8 @@ from collections.abc import Callable
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
 
-from gateway.errors import FatalError
 from gateway.kafka.producer import IdempotentProducer, OutboundMessage
+from gateway.kafka.retry import KafkaRefusedError
 from gateway.kafka.settings import ConsumerSettings, KafkaSettings, TransactionSettings
 from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, TransactionalProducer
 
@@ -199,7 +204,17 @@ def test_fenced_producer_is_recreated_and_output_stays_exactly_once(
     assert_exactly_once(kafka.bootstrap_servers, source, output, consumer.group_id, sent)
 
 
-def test_a_batch_that_keeps_failing_stops_the_processor_without_committing(
+def assert_nothing_committed(kafka: KafkaSettings, source: str, output: str, group: str) -> None:
+    assert read_to_end(kafka.bootstrap_servers, output, "read_committed", PARTITIONS) == []
+    reader = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": group})
+    try:
+        committed = reader.committed([TopicPartition(source, p) for p in range(PARTITIONS)], timeout=10)
+    finally:
+        reader.close()
+    assert all(tp.offset < 0 for tp in committed)  # nothing was committed past the failing batch
+
+
+def test_a_message_librdkafka_refuses_stops_the_processor_at_once_without_committing(
     pipeline: tuple[KafkaSettings, str, str, list[bytes], ConsumerSettings, TransactionSettings],
 ) -> None:
     kafka, source, output, _, consumer, txn = pipeline
@@ -211,21 +226,65 @@ def test_a_batch_that_keeps_failing_stops_the_processor_without_committing(
             for i, m in enumerate(batch)
         ]
 
-    limits = BatchLimits(max_records=15, max_wait_s=0.5, max_attempts=2)
+    limits = BatchLimits(max_records=15, max_wait_s=0.5, max_attempts=5)
     with TransactionalProcessor(kafka, consumer, txn, transform, topics=[source], limits=limits) as processor:
-        with pytest.raises(FatalError, match="2 times in a row"):
+        with pytest.raises(KafkaRefusedError, match=f"topic {output}: MSG_SIZE_TOO_LARGE"):
             processor.run(idle_timeout=10)
         stats = processor.stats
 
     assert stats.batches_committed == 0
-    assert stats.batches_aborted == 2
-    assert read_to_end(kafka.bootstrap_servers, output, "read_committed", PARTITIONS) == []
-    reader = Consumer({"bootstrap.servers": kafka.bootstrap_servers, "group.id": consumer.group_id})
-    try:
-        committed = reader.committed([TopicPartition(source, p) for p in range(PARTITIONS)], timeout=10)
-    finally:
-        reader.close()
-    assert all(tp.offset < 0 for tp in committed)  # nothing was committed past the failing batch
+    assert stats.batches_aborted == 1  # not redone: the same batch would be refused again
+    assert_nothing_committed(kafka, source, output, consumer.group_id)
+
+
+def test_a_message_over_the_topics_max_message_bytes_stops_the_processor_within_seconds(
+    pipeline: tuple[KafkaSettings, str, str, list[bytes], ConsumerSettings, TransactionSettings],
+    new_topic: Callable[..., str],
+) -> None:
+    kafka, source, _, _, consumer, txn = pipeline
+    small = new_topic("eos-small", partitions=PARTITIONS, config={"max.message.bytes": "1000"})
+    big = os.urandom(5000)  # random, so lz4 cannot squeeze it under the limit
+
+    def transform(batch: list[Message]) -> list[OutboundMessage]:
+        return [OutboundMessage(small, m.key(), big if i == 0 else m.value()) for i, m in enumerate(batch)]
+
+    started = time.monotonic()
+    with TransactionalProcessor(kafka, consumer, txn, transform, topics=[source], limits=LIMITS) as processor:
+        with pytest.raises(KafkaRefusedError) as refused:
+            processor.run(idle_timeout=10)
+        stats = processor.stats
+    assert time.monotonic() - started < 15
+
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"topic {small}" in message
+    assert "MSG_SIZE_TOO_LARGE" in message
+    assert re.search(r"about 50\d\d bytes", message)  # value and key
+    assert "max.message.bytes is 1000" in message
+    assert (refused.value.topic, refused.value.limit) == (small, 1000)
+    assert stats.batches_aborted == 1
+    assert_nothing_committed(kafka, source, small, consumer.group_id)
+
+
+def test_a_refused_commit_aborts_the_transaction_at_once(kafka_bootstrap: str, new_topic: Callable[..., str]) -> None:
+    small = new_topic("txn-small", config={"max.message.bytes": "1000"})
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, client_id="it-refused")
+    txn = TransactionSettings(transactional_id=f"it-refused-{uuid.uuid4().hex[:8]}")
+    with TransactionalProducer(kafka, txn) as producer:
+        producer.init_transactions()
+        producer.begin()
+        producer.produce(small, b"fits", key=b"k")
+        producer.produce(small, os.urandom(5000), key=b"k", headers=[("gw.errors.exception.message", b"m" * 100)])
+        started = time.monotonic()
+        # The broker refuses the whole request; the error names the oversized record, not its small neighbour.
+        with pytest.raises(KafkaRefusedError, match=r"about 5128 bytes.*max\.message\.bytes is 1000"):
+            producer.commit()
+        assert time.monotonic() - started < 5
+        assert not producer.in_transaction
+        # Aborted, not left open until transaction.timeout.ms: a read_committed reader reaches the end at once.
+        started = time.monotonic()
+        assert read_to_end(kafka_bootstrap, small, "read_committed", timeout=10) == []
+        assert time.monotonic() - started < 5
 
 
 def test_ticks_run_the_transform_while_the_input_is_quiet_and_commit_only_what_it_returns(
@@ -273,3 +332,44 @@ def test_without_tick_an_idle_processor_never_calls_the_transform_on_nothing(
         processor.run(idle_timeout=2.0)
     assert seen
     assert 0 not in seen
+
+
+LEAVE_OPEN = """
+import sys
+from confluent_kafka import Producer
+producer = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": sys.argv[2]})
+producer.init_transactions(30)
+producer.begin_transaction()
+producer.produce(sys.argv[3], b"left open")
+producer.flush(30)
+"""  # and exit without commit or abort, as a process that is killed does
+
+
+def test_a_restart_after_a_transaction_left_open_logs_no_warning(
+    kafka_bootstrap: str,
+    new_topic: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    topic = new_topic("txn-restart")
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, client_id="it-restart")
+    txn = TransactionSettings(transactional_id=f"it-restart-{uuid.uuid4().hex[:8]}")
+    subprocess.run(
+        [sys.executable, "-c", LEAVE_OPEN, kafka_bootstrap, txn.transactional_id, topic], check=True, timeout=60
+    )
+    capfd.readouterr()
+
+    # Fences the old epoch; the coordinator aborts its transaction, and init_transactions retries meanwhile.
+    with caplog.at_level(logging.INFO), TransactionalProducer(kafka, txn) as restarted:
+        restarted.init_transactions()
+        restarted.poll(0.5)  # serves librdkafka's log lines
+        restarted.begin()
+        restarted.produce(topic, b"after the restart", key=b"k")
+        restarted.commit()
+
+    assert "Failed to acquire transactional PID" not in capfd.readouterr().err  # not librdkafka's own stderr line
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("gateway")]
+    assert warnings == []
+    explained = [r for r in caplog.records if "expected after a restart" in r.getMessage()]
+    assert len(explained) <= 1  # at INFO, once
+    assert values(read_to_end(kafka_bootstrap, topic, "read_committed", timeout=10)) == [b"after the restart"]

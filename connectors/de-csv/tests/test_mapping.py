@@ -333,3 +333,42 @@ def test_errors_carry_the_position(connector):
 def test_labels_are_the_header():
     assert tuple(LABELS.values()) == HEADER
     assert len(set(HEADER)) == len(HEADER) == 76
+
+
+@pytest.mark.parametrize("code", ["D", "XKX", "RKS", "UK"])
+def test_mrz_and_user_assigned_country_codes_reach_the_payload(connector, code):
+    # Issue 10 §2.3: the shared code list (CD-001) decides on D/XKX/RKS/UK, not the connector.
+    payload = EXAMPLES[m.EventType.RETURN_DECISION_ISSUED]
+    identity = payload.identity.model_copy(update={"nationalities": (code,)})
+    data = rendered(connector, payload.model_copy(update={"identity": identity, "country_of_return": code}))
+    [mapped] = facts_of(connector, data)
+    assert mapped.payload.identity.nationalities == (code,)
+    assert mapped.payload.country_of_return == code
+
+
+@pytest.mark.parametrize("policy", ["earlier", "later"])
+def test_ambiguous_row_time_follows_the_setting_and_warns(make_connector, policy):
+    connector = make_connector(ambiguous_local_time=policy)
+    first = dt.datetime(2025, 10, 26, 0, 30, tzinfo=dt.UTC)  # 02:30 CEST; 02:30 CET is an hour later
+    style = Style.pick(connector._zone, random.Random(0))
+    data = encode_row(
+        render_row(Fact("DE-1", "4319900279", first, EXAMPLES[m.EventType.ENTRY_RECORDED]), connector._tables, style),
+        "iso-8859-1",
+    )
+    [mapped] = facts_of(connector, data)
+    assert mapped.occurred_at == (first if policy == "earlier" else first + dt.timedelta(hours=1))
+    assert [(w.rule_id, w.severity, w.path) for w in mapped.warnings] == [
+        ("CN-DST-001", m.Severity.WARNING, "Zeitpunkt")
+    ]
+
+
+def test_ambiguous_row_time_is_refused_when_set_to_reject(make_connector):
+    connector = make_connector(ambiguous_local_time="reject")
+    first = dt.datetime(2025, 10, 26, 0, 30, tzinfo=dt.UTC)
+    style = Style.pick(connector._zone, random.Random(0))
+    data = encode_row(
+        render_row(Fact("DE-1", "4319900279", first, EXAMPLES[m.EventType.ENTRY_RECORDED]), connector._tables, style),
+        "iso-8859-1",
+    )
+    with pytest.raises(MappingError, match="Zeitpunkt: 2025-10-26 02:30:00 occurs twice"):
+        facts_of(connector, data)

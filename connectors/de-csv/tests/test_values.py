@@ -119,15 +119,34 @@ def test_impossible_partial_dates(text, reason):
     ],
 )
 def test_local_times_become_utc(local, utc):
-    got = v.parse_local_datetime(local, "Zeitpunkt", BERLIN)
+    got = v.parse_local_datetime(local, "Zeitpunkt", BERLIN).utc
     assert got == utc
     assert got.utcoffset() == dt.timedelta(0)
     assert v.format_local_datetime(got, BERLIN, seconds=len(local) == 19) == local
 
 
 def test_time_in_the_spring_gap_does_not_exist():
-    with pytest.raises(MappingError, match="daylight-saving gap"):
+    with pytest.raises(MappingError, match="does not exist in Europe/Berlin"):
         v.parse_local_datetime("30.03.2025 02:30", "Zeitpunkt", BERLIN)
+
+
+@pytest.mark.parametrize(
+    ("policy", "utc"),
+    [
+        ("earlier", dt.datetime(2025, 10, 26, 0, 30, tzinfo=UTC)),
+        ("later", dt.datetime(2025, 10, 26, 1, 30, tzinfo=UTC)),
+    ],
+)
+def test_repeated_autumn_hour_is_read_by_policy_with_a_warning(policy, utc):
+    clock = v.Clock(BERLIN, policy)
+    assert clock.utc("26.10.2025 02:30", "Zeitpunkt") == utc
+    assert clock.utc("26.10.2025 12:30", "Grenzübertritt") == dt.datetime(2025, 10, 26, 11, 30, tzinfo=UTC)
+    assert [(w.rule_id, w.path) for w in clock.warnings] == [("CN-DST-001", "Zeitpunkt")]
+
+
+def test_repeated_autumn_hour_is_refused_on_request():
+    with pytest.raises(MappingError, match="Zeitpunkt: 2025-10-26 02:30:00 occurs twice in Europe/Berlin"):
+        v.parse_local_datetime("26.10.2025 02:30", "Zeitpunkt", BERLIN, "reject")
 
 
 def test_second_occurrence_of_the_autumn_hour_cannot_be_written():
@@ -142,7 +161,7 @@ def test_every_quarter_hour_of_a_year_round_trips():
         local = t.astimezone(BERLIN)
         if not local.fold:
             text = v.format_local_datetime(t, BERLIN)
-            assert v.parse_local_datetime(text, "x", BERLIN) == t, text
+            assert v.parse_local_datetime(text, "x", BERLIN).utc == t, text
         t += dt.timedelta(minutes=15)
 
 
@@ -169,7 +188,7 @@ def test_bad_times(text):
 
 def test_other_time_zones():
     lisbon = ZoneInfo("Europe/Lisbon")
-    assert v.parse_local_datetime("15.07.2025 12:00", "x", lisbon) == dt.datetime(2025, 7, 15, 11, tzinfo=UTC)
+    assert v.parse_local_datetime("15.07.2025 12:00", "x", lisbon).utc == dt.datetime(2025, 7, 15, 11, tzinfo=UTC)
 
 
 # ---- amounts --------------------------------------------------------------------------------------------------
@@ -245,11 +264,12 @@ def test_whole_numbers():
             v.parse_int(bad, "Fristdauer_Tage")
 
 
-def test_countries():
-    assert v.country("MAR", "x") == "MAR"
-    for bad in ("mar", "MA", "MARO", "M4R", "ÄÖÜ"):
-        with pytest.raises(MappingError):
-            v.country(bad, "Zielstaat")
+def test_countries_are_handed_on_normalised_not_refused():
+    # The shared code list (CD-001) decides: D (MRZ Germany), XKX/RKS (Kosovo), GB/UK are not refused here.
+    for text, expected in (("MAR", "MAR"), (" mar ", "MAR"), ("D", "D"), ("XKX", "XKX"), ("RKS", "RKS"), ("uk", "UK")):
+        assert v.country(text, "x") == expected
+    with pytest.raises(MappingError, match="Zielstaat is required"):
+        v.country(" ", "Zielstaat")
 
 
 # ---- packed lists ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from gateway.events import models as m
 
 
 def _lists(codes: Codes) -> dict[str, CodeList[Any]]:
-    return {name: getattr(codes, name) for name in Codes.__dataclass_fields__}
+    return {name: getattr(codes, name) for name in Codes.declared()}
 
 
 def test_every_table_loads_and_every_canonical_value_can_be_rendered(codes: Codes) -> None:
@@ -61,7 +61,7 @@ def test_a_table_nothing_reads_fails_at_start_up() -> None:
 
 
 def test_the_avrr_status_list_is_a_standard_one(codes: Codes) -> None:
-    assert set(Codes.__dataclass_fields__) == set(StandardCodes.__dataclass_fields__)
+    assert set(Codes.declared()) == set(StandardCodes.declared())
     assert codes.avrr_status.canonical("RETIREE", "eurodac.aideRetour.statut") is m.AvrrStatus.WITHDRAWN
     assert codes.avrr_status.national(m.AvrrStatus.APPLIED) == "DEMANDEE"
     shipped = CodeTables.from_package("gw_connector_fr_jsonl")

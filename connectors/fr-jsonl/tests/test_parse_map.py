@@ -95,7 +95,7 @@ def _reject(translate: Translate, record: bytes | Obj, error: type[Exception], m
         (lambda r: r["decision"]["delaiDepartVolontaire"].update(dureeJours=-1), "greater than or equal to 0"),
         (lambda r: r["decision"]["delaiDepartVolontaire"].update(dureeJours=2**31), "less than or equal to"),
         (lambda r: r["personne"].update(prenoms="YOUSSEF"), "personne.prenoms: input should be a valid"),
-        (lambda r: r["personne"].update(nationalites=["MA"]), "personne.nationalites[0]: not a three-letter"),
+        (lambda r: r["personne"].update(nationalites=["M\u0000A"]), "personne.nationalites[0]: control character"),
         (lambda r: r["personne"].update(nom="A\u0000B"), "personne.nom: control character"),
         (lambda r: r["personne"].update(nom="A\nB"), "personne.nom: control character"),
         (lambda r: r["personne"].update(nom=""), "personne.nom: string should have at least 1"),
@@ -298,3 +298,20 @@ def test_a_payload_the_canonical_model_refuses_is_a_mapping_error(connector: FrJ
     broken = record.model_copy(update={"reinsertion": record.reinsertion.model_copy(update={"budget": (line,)})})
     with pytest.raises(MappingError, match=r"does not fit ReintegrationStatusChanged: budget_lines\.0\.amount_eur"):
         connector.map(broken)
+
+
+@pytest.mark.parametrize(
+    ("given", "code"), [("D", "D"), ("XKX", "XKX"), ("RKS", "RKS"), ("uk", "UK"), (" mar ", "MAR")]
+)
+def test_country_codes_are_handed_on_normalised_to_the_shared_code_list(
+    given: str, code: str, example_objects: dict[T, Obj], translate: Translate
+) -> None:
+    # Issue 10 §2.3: D (MRZ Germany), XKX/RKS (Kosovo), UK: the shared code list (CD-001) decides, not the connector.
+    record = example_objects[T.RETURN_DECISION_ISSUED]
+    record["personne"]["nationalites"] = [given]
+    record["decision"]["paysRenvoi"] = given
+    [fact] = translate(record)
+    assert isinstance(fact.payload, m.ReturnDecisionIssued)
+    assert fact.payload.identity is not None
+    assert fact.payload.identity.nationalities == (code,)
+    assert fact.payload.country_of_return == code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import pytest
 from gw_connector_nl_xml import NlXmlConnector
@@ -173,7 +174,7 @@ def test_characters_xml_cannot_carry_are_refused_when_rendering(connector: NlXml
             "ReturnDecisionIssued",
             rb"<Tijdstip>[^<]+<",
             b"<Tijdstip>2026-03-29T02:15:00<",
-            r"Gebeurtenis/Tijdstip: 2026-03-29T02:15:00 does not exist in Europe/Amsterdam",
+            r"Gebeurtenis/Tijdstip: 2026-03-29 02:15:00 does not exist in Europe/Amsterdam",
         ),
         (
             "AssistanceApplied",
@@ -278,3 +279,55 @@ def test_an_unknown_avrr_status_is_a_dead_letter_naming_the_element(
     message = r"unknown avrr_status code 'GESCHORST' in Gebeurtenis/EurodacTreffer/TerugkeerOndersteuning/Status"
     with pytest.raises(MappingError, match=message):
         connector.translate(record, identity_context(connector))
+
+
+@pytest.mark.parametrize("code", ["D", "XKX", "RKS", "UK"])
+def test_mrz_and_user_assigned_country_codes_reach_the_payload(connector: NlXmlConnector, code: str) -> None:
+    # Issue 10 §2.3: D (MRZ Germany), XKX/RKS (Kosovo), UK: the shared code list (CD-001) decides, not the connector.
+    payload = payloads()[m.EventType.RETURN_DECISION_ISSUED]
+    assert isinstance(payload, m.ReturnDecisionIssued)
+    assert payload.identity is not None
+    identity = payload.identity.model_copy(update={"nationalities": (code,)})
+    (fact,) = round_trip(connector, payload.model_copy(update={"identity": identity, "country_of_return": code}))
+    assert isinstance(fact.payload, m.ReturnDecisionIssued)
+    assert fact.payload.identity is not None
+    assert fact.payload.identity.nationalities == (code,)
+    assert fact.payload.country_of_return == code
+
+
+def test_lower_case_country_codes_are_upper_cased(connector: NlXmlConnector) -> None:
+    payload = payloads()[m.EventType.RETURN_DECISION_ISSUED]
+    fact = Fact("V-2026-000123", "1234567890", AT, payload.model_copy(update={"country_of_return": "MAR"}))  # type: ignore[arg-type]
+    data = render_fact(fact, connector._codes).replace(b">MAR<", b">mar<")
+    assert b">mar<" in data
+    (mapped,) = connector.map(connector.parse(RawRecord(data=data, source="t", position="p")))
+    assert isinstance(mapped.payload, m.ReturnDecisionIssued)
+    assert mapped.payload.country_of_return == "MAR"
+
+
+AUTUMN_0230_FIRST = dt.datetime(2025, 10, 26, 0, 30, tzinfo=dt.UTC)  # 02:30 CEST; 02:30 CET is an hour later
+
+
+@pytest.mark.parametrize(
+    ("policy", "occurred_at"),
+    [("earlier", AUTUMN_0230_FIRST), ("later", AUTUMN_0230_FIRST + dt.timedelta(hours=1))],
+)
+def test_ambiguous_record_time_follows_the_setting_and_warns(
+    make: Callable[..., NlXmlConnector], policy: str, occurred_at: dt.datetime
+) -> None:
+    connector = make(ambiguous_local_time=policy)
+    payload = payloads()[m.EventType.ENTRY_RECORDED]
+    data = render_fact(Fact("V-2026-000123", "1234567890", AUTUMN_0230_FIRST, payload), connector._codes)  # type: ignore[arg-type]
+    (fact,) = connector.map(connector.parse(RawRecord(data=data, source="t", position="p")))
+    assert fact.occurred_at == occurred_at
+    assert [(w.rule_id, w.severity, w.path) for w in fact.warnings] == [
+        ("CN-DST-001", m.Severity.WARNING, "Gebeurtenis/Tijdstip")
+    ]
+
+
+def test_ambiguous_record_time_is_refused_when_set_to_reject(make: Callable[..., NlXmlConnector]) -> None:
+    connector = make(ambiguous_local_time="reject")
+    payload = payloads()[m.EventType.ENTRY_RECORDED]
+    data = render_fact(Fact("V-2026-000123", "1234567890", AUTUMN_0230_FIRST, payload), connector._codes)  # type: ignore[arg-type]
+    with pytest.raises(MappingError, match=r"Gebeurtenis/Tijdstip: 2025-10-26 02:30:00 occurs twice"):
+        connector.map(connector.parse(RawRecord(data=data, source="t", position="p")))

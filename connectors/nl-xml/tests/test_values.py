@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from gw_connector_nl_xml import values as v
 
+from gateway.connectors.values import AmbiguousLocalTime
 from gateway.events import models as m
 
 P = m.DatePrecision
@@ -70,7 +71,7 @@ def test_bad_dates(text: str) -> None:
     ],
 )
 def test_local_times_convert_to_utc(local: str, utc: dt.datetime) -> None:
-    got = v.parse_local_datetime(local)
+    got = v.parse_local_datetime(local, "Tijdstip").utc
     assert got == utc
     assert got.tzinfo is dt.UTC
     assert v.format_local_datetime(utc) == local
@@ -78,7 +79,26 @@ def test_local_times_convert_to_utc(local: str, utc: dt.datetime) -> None:
 
 def test_local_time_in_the_spring_gap_does_not_exist() -> None:
     with pytest.raises(ValueError, match="does not exist in Europe/Amsterdam"):
-        v.parse_local_datetime("2025-03-30T02:30:00")
+        v.parse_local_datetime("2025-03-30T02:30:00", "Tijdstip")
+
+
+@pytest.mark.parametrize(
+    ("policy", "utc"),
+    [
+        ("earlier", dt.datetime(2025, 10, 26, 0, 30, tzinfo=dt.UTC)),
+        ("later", dt.datetime(2025, 10, 26, 1, 30, tzinfo=dt.UTC)),
+    ],
+)
+def test_repeated_autumn_hour_is_read_by_policy_with_a_warning(policy: AmbiguousLocalTime, utc: dt.datetime) -> None:
+    got = v.parse_local_datetime("2025-10-26T02:30:00", "Gebeurtenis/Tijdstip", policy)
+    assert got.utc == utc
+    assert got.warning is not None
+    assert (got.warning.rule_id, got.warning.path) == ("CN-DST-001", "Gebeurtenis/Tijdstip")
+
+
+def test_repeated_autumn_hour_is_refused_on_request() -> None:
+    with pytest.raises(ValueError, match="occurs twice in Europe/Amsterdam"):
+        v.parse_local_datetime("2025-10-26T02:30:00", "Tijdstip", "reject")
 
 
 def test_second_occurrence_of_autumn_hour_cannot_be_written() -> None:
@@ -92,7 +112,7 @@ def test_second_occurrence_of_autumn_hour_cannot_be_written() -> None:
 )
 def test_local_times_refuse_offsets_and_other_forms(text: str) -> None:
     with pytest.raises(ValueError, match="without offset"):
-        v.parse_local_datetime(text)
+        v.parse_local_datetime(text, "Tijdstip")
 
 
 @pytest.mark.parametrize(

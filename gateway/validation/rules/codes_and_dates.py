@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from gateway.errors import MappingError
 from gateway.events.models import (
     AssistanceApplied,
     AssistanceGranted,
@@ -37,6 +38,7 @@ from gateway.validation.dates import earliest_possible_date, partial_date_proble
 from gateway.validation.legal import EES, EURODAC, LegalReference
 from gateway.validation.rule import ALL_EVENT_TYPES, NO_VIOLATIONS, NoParams, Rule, RuleContext, RuleParams, Violation
 from gateway.validation.rules.common import IDENTITY_EVENT_TYPES, is_blank
+from gateway.validation.rules.eurodac import RULES as EURODAC_RULES
 
 _ICAO = LegalReference("ICAO Doc 9303", "Part 3 (three-letter codes)")
 _ID = "payload.identity"
@@ -48,7 +50,8 @@ class CountryCodeParams(RuleParams):
     Attributes:
         accept_icao_codes: Accept the ICAO Doc 9303 codes of the packaged list (XXA stateless, XXB/XXC refugee,
             XXX unspecified, D, GBD..., UNO..., EUE).
-        extra_codes: Further codes a deployment accepts, e.g. XKX or RKS for Kosovo.
+        extra_codes: Further codes a deployment accepts, e.g. XKX for Kosovo; a code accepts the codes that stand
+            for the same country in ``data/code_aliases.csv`` (XKX accepts RKS, the code on Kosovo passports).
     """
 
     accept_icao_codes: bool = True
@@ -63,10 +66,23 @@ class CountryCodeParams(RuleParams):
         return value
 
 
+def _extra(code: str, extra_codes: tuple[str, ...], ctx: RuleContext) -> bool:
+    # Through the alias table both ways: a deployment that lists XKX accepts RKS, and one that lists RKS accepts XKX.
+    canonical = ctx.codes.canonical
+    return code in extra_codes or canonical(code) in {canonical(c) for c in extra_codes}
+
+
 def _accepted(code: str, use: frozenset[str], ctx: RuleContext, params: CountryCodeParams) -> bool:
-    if code in ctx.codes.iso or code in params.extra_codes:
+    if code in ctx.codes.iso or _extra(code, params.extra_codes, ctx):
         return True
     return params.accept_icao_codes and code in use and code in ctx.codes.icao_special
+
+
+def _how_to_accept(code: str, rule_id: str) -> str:
+    return (
+        f"a deployment that accepts {code!r} lists it in rules.{rule_id}.params.extra_codes of the validation rule "
+        "file (gateway setting rules_config, environment variable GATEWAY_RULES_CONFIG)"
+    )
 
 
 def _check_nationalities(event: CaseEvent, ctx: RuleContext, params: CountryCodeParams) -> Sequence[Violation]:
@@ -81,7 +97,10 @@ def _check_nationalities(event: CaseEvent, ctx: RuleContext, params: CountryCode
     else:
         return NO_VIOLATIONS
     return tuple(
-        Violation(f"{_ID}.nationalities[{i}]", f"{code!r} is not an ISO 3166-1 alpha-3 or ICAO nationality code")
+        Violation(
+            f"{_ID}.nationalities[{i}]",
+            f"{code!r} is not an ISO 3166-1 alpha-3 or ICAO nationality code; {_how_to_accept(code, 'CD-001')}",
+        )
         for i, code in enumerate(identity.nationalities)
         if not _accepted(code, ctx.codes.nationality, ctx, params)
     )
@@ -95,13 +114,14 @@ def _check_issuer(event: CaseEvent, ctx: RuleContext, params: CountryCodeParams)
     return (
         Violation(
             f"{_ID}.travel_document.issuing_country",
-            f"{doc.issuing_country!r} is not an ISO 3166-1 alpha-3 or ICAO issuing State or organisation code",
+            f"{doc.issuing_country!r} is not an ISO 3166-1 alpha-3 or ICAO issuing State or organisation code; "
+            f"{_how_to_accept(doc.issuing_country, 'CD-002')}",
         ),
     )
 
 
 class DestinationParams(RuleParams):
-    """Codes accepted as a country of return besides ISO 3166-1 alpha-3 (e.g. XKX for Kosovo)."""
+    """Codes accepted as a country of return besides ISO 3166-1 alpha-3 (e.g. XKX for Kosovo, which accepts RKS)."""
 
     extra_codes: tuple[str, ...] = ()
 
@@ -117,9 +137,9 @@ def _check_destination(event: CaseEvent, ctx: RuleContext, params: DestinationPa
         path, code = "payload.destination_country", p.destination_country
     else:
         return NO_VIOLATIONS
-    if is_blank(code) or code in ctx.codes.iso or code in params.extra_codes:
+    if code is None or is_blank(code) or code in ctx.codes.iso or _extra(code, params.extra_codes, ctx):
         return NO_VIOLATIONS
-    return (Violation(path, f"{code!r} is not an ISO 3166-1 alpha-3 country code"),)
+    return (Violation(path, f"{code!r} is not an ISO 3166-1 alpha-3 country code; {_how_to_accept(code, 'CD-003')}"),)
 
 
 def _check_member_states(event: CaseEvent, ctx: RuleContext, params: NoParams) -> Sequence[Violation]:
@@ -290,7 +310,9 @@ RULES: tuple[Rule[Any], ...] = (
         description="Each of `identity.nationalities` must be an ISO 3166-1 alpha-3 code, an ICAO code valid as a "
         "nationality (XXA stateless, XXB refugee under the 1951 Convention, XXC other refugee, XXX unspecified, D, "
         "GBD, GBN, GBO, GBP, GBS, UNK) when `accept_icao_codes`, or one of `extra_codes`. The list is "
-        "`gateway/validation/data/country_codes.csv`.",
+        "`gateway/validation/data/country_codes.csv`. D (Germany in the MRZ) is accepted as sent and compared as "
+        "DEU (`data/code_aliases.csv`). Kosovo is not in ISO 3166-1: list XKX in `extra_codes` to accept it, which "
+        "also accepts RKS (the code on Kosovo passports), compared as XKX. The refusal names the setting.",
         severity=Severity.ERROR,
         path=f"{_ID}.nationalities",
         legal=_IDENTITY_FIELDS,
@@ -303,7 +325,7 @@ RULES: tuple[Rule[Any], ...] = (
         title="The document issuer is an ISO 3166-1 alpha-3 or ICAO Doc 9303 code",
         description="`identity.travel_document.issuing_country` must be an ISO code, an ICAO issuing State or "
         "organisation code (D, GBD..., UNO, UNA, UNK, XOM, XPO, XCC, XES, XMP, EUE) when `accept_icao_codes`, or "
-        "one of `extra_codes`. XXA, XXB, XXC and XXX describe holders and are not issuers.",
+        "one of `extra_codes` (XKX also accepts RKS). XXA, XXB, XXC and XXX describe holders and are not issuers.",
         severity=Severity.ERROR,
         path=f"{_ID}.travel_document.issuing_country",
         legal=LegalReference(EURODAC, "Art. 17(1)(i) (three-letter code of the issuing country)"),
@@ -315,7 +337,7 @@ RULES: tuple[Rule[Any], ...] = (
         id="CD-003",
         title="Countries of return and destination are ISO 3166-1 alpha-3 codes",
         description="`country_of_return` and `destination_country`, when set, must be ISO 3166-1 alpha-3 codes or "
-        "one of `extra_codes`; ICAO person codes such as XXA are not countries.",
+        "one of `extra_codes` (XKX also accepts RKS); ICAO person codes such as XXA are not countries.",
         severity=Severity.ERROR,
         path="payload.country_of_return",
         legal=LegalReference("ISO 3166-1", "alpha-3"),
@@ -409,3 +431,32 @@ RULES: tuple[Rule[Any], ...] = (
         params=NoParams(),
     ),
 )
+
+
+# Codes a national system may use for the United Kingdom; it left the EU on 31 January 2020.
+_UNITED_KINGDOM = frozenset({"GB", "UK", "GBR"})
+
+
+def member_state_refusal(code: str, field: str, *, granting: bool = False) -> MappingError:
+    """The mapping error for a code that is not a Member State, with the rule id and legal reference of its rule.
+
+    For connectors, whose Member State fields are the canonical enum: a code outside it (``GB``, ``UK``) cannot
+    reach the rules as an event, so the connector refuses it with this error and the dead letter still names the
+    rule (EU-001 for the Member State granting assistance, CD-004 for any other) and its legal basis.
+
+    Args:
+        code: The national code as read.
+        field: The national field it was read from, for the operator.
+        granting: The field is the Member State granting return or reintegration assistance.
+    """
+    rule = next(r for r in (EURODAC_RULES if granting else RULES) if r.id == ("EU-001" if granting else "CD-004"))
+    why = (
+        " (the United Kingdom left the EU on 31 January 2020 and is bound by neither Eurodac nor SIS)"
+        if code.strip().upper() in _UNITED_KINGDOM
+        else ""
+    )
+    return MappingError(
+        f"{rule.id} {field}: {code!r} is not the code of an EU or Schengen-associated Member State{why}",
+        rule_ids=(rule.id,),
+        legal_references=(str(rule.legal),),
+    )

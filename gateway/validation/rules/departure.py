@@ -1,4 +1,9 @@
-"""Departure and the Entry/Exit System (Reg. 2017/2226): exit and entry records, departure against the case."""
+"""Departure and the Entry/Exit System (Reg. 2017/2226): exit and entry records, departure against the case.
+
+A departure instant is judged against calendar dates of the case (decision date, last day of the period for
+voluntary departure) on the calendar date it falls on in the deciding Member State's zone (``ctx.zone``): 23:30
+local time on the last day is in time even when it is already the next day in UTC.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,14 @@ from typing import Any
 
 from gateway.events.models import CaseEvent, DepartureConfirmed, DepartureEvidence, EntryRecorded, EventType, Severity
 from gateway.validation.dates import local_date
-from gateway.validation.legal import EES, MIGRATION_STATISTICS, SIS_RETURN, TO_BE_CONFIRMED, LegalReference
+from gateway.validation.legal import (
+    EES,
+    MIGRATION_STATISTICS,
+    RETURN_DIRECTIVE,
+    SIS_RETURN,
+    TO_BE_CONFIRMED,
+    LegalReference,
+)
 from gateway.validation.rule import NO_VIOLATIONS, NoParams, Rule, RuleContext, RuleParams, Violation
 from gateway.validation.rules.common import is_blank
 
@@ -77,6 +89,29 @@ def _check_assisted(event: CaseEvent, ctx: RuleContext, params: NoParams) -> Seq
     return NO_VIOLATIONS
 
 
+def _check_in_period(event: CaseEvent, ctx: RuleContext, params: NoParams) -> Sequence[Violation]:
+    p = event.payload
+    state = ctx.state
+    last = state.departure_last_day
+    # Judged only against a decision that stands as issued: after a suspension or postponement the state does not
+    # know how long the period stood still, and a withdrawn or annulled decision has no period to miss.
+    if not isinstance(p, DepartureConfirmed) or last is None or state.decision_status is not None:
+        return NO_VIOLATIONS
+    if p.decision_reference is not None and p.decision_reference != state.decision_reference:
+        return NO_VIOLATIONS
+    day = local_date(p.departed_at, ctx.zone)
+    if day <= last:
+        return NO_VIOLATIONS
+    local = p.departed_at.astimezone(ctx.zone)
+    return (
+        Violation(
+            "payload.departed_at",
+            f"the departure at {local:%Y-%m-%d %H:%M} local time ({event.member_state}) is after {last}, the last "
+            f"day of the period for voluntary departure (extensions included) of decision {state.decision_reference}",
+        ),
+    )
+
+
 def _check_entry_crossing_point(event: CaseEvent, ctx: RuleContext, params: NoParams) -> Sequence[Violation]:
     p = event.payload
     if not isinstance(p, EntryRecorded) or not is_blank(p.border_crossing_point):
@@ -132,6 +167,22 @@ RULES: tuple[Rule[Any], ...] = (
         legal=LegalReference(EES, "Art. 16(2)(b)"),
         event_types=frozenset({EventType.ENTRY_RECORDED}),
         check=_check_entry_crossing_point,
+        params=NoParams(),
+    ),
+    Rule(
+        id="DEP-005",
+        title="A departure is within the period for voluntary departure",
+        description="The calendar date of `departed_at` in the deciding Member State's time zone "
+        "(`settings.time_zones`) must not be after the case's last day of the period (case state, extensions "
+        "included): 23:30 local time on the last day is in time, 00:30 the next day is late. Silent without a "
+        "granted period, when the departure names another decision, and once the decision's status changed "
+        "(suspended, postponed, resumed, withdrawn, ...), since the state does not know how long a suspension "
+        "stopped the period. A warning: the departure is a fact and must reach SIS and the statistics anyway.",
+        severity=Severity.WARNING,
+        path="payload.departed_at",
+        legal=LegalReference(RETURN_DIRECTIVE, "Art. 7(1) and 7(2); Reg. 2018/1860 Art. 6 and 7"),
+        event_types=_DEPARTURE,
+        check=_check_in_period,
         params=NoParams(),
     ),
 )

@@ -28,9 +28,8 @@ from gateway.codec.model_reader import build, build_event, plan
 from gateway.codec.schemas import NAMESPACE, SCHEMA_DIR, load_root
 from gateway.codec.single_object import SchemaStore, header, split
 from gateway.errors import DecodeError
-from gateway.events import codegen
 from gateway.events import models as m
-from gateway.evolution import expand, load_history
+from gateway.evolution import codegen, expand, load_history
 from gateway.testing.examples import all_events
 from gateway.testing.strategies import case_events
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.codec.schemas import read_named_types
-from gateway.events import codegen
 from gateway.events import models as m
+from gateway.evolution import codegen
 
 TYPES = read_named_types()
 RECORDS = sorted(name for name, t in TYPES.items() if t["type"] == "record")

@@ -7,7 +7,9 @@ from confluent_kafka import KafkaError, KafkaException
 
 from gateway.errors import FatalError, MappingError, RecordError, TransientError
 from gateway.kafka.retry import (
+    KafkaErrorInfo,
     KafkaFatalError,
+    KafkaRefusedError,
     KafkaTransientError,
     RetrySettings,
     classify,
@@ -95,9 +97,13 @@ def test_retry_settings_validate() -> None:
         (KafkaError(KafkaError._TRANSPORT, "connection reset"), KafkaTransientError),
         (KafkaError(KafkaError.NOT_ENOUGH_REPLICAS, "isr"), KafkaTransientError),
         (KafkaError(KafkaError.INVALID_PRODUCER_EPOCH, "abort me", txn_requires_abort=True), KafkaTransientError),
-        (KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied"), KafkaFatalError),
-        (KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "too big"), KafkaFatalError),
-        (KafkaError(KafkaError._INVALID_ARG, "bad config"), KafkaFatalError),
+        # refused for good: neither a retry nor a new producer helps, so not a KafkaFatalError either
+        (KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied"), KafkaRefusedError),
+        (KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "too big"), KafkaRefusedError),
+        (KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "too big", retriable=True), KafkaRefusedError),
+        (KafkaError(KafkaError.INVALID_RECORD, "bad", txn_requires_abort=True), KafkaRefusedError),
+        (KafkaError(KafkaError._INVALID_ARG, "bad config"), KafkaRefusedError),
+        (KafkaError(KafkaError._STATE, "wrong state"), KafkaFatalError),
         # fatal wins over every other flag
         (KafkaError(KafkaError._TRANSPORT, "x", fatal=True, retriable=True), KafkaFatalError),
     ],
@@ -133,3 +139,22 @@ def test_mapped_errors_are_retried_by_the_policy() -> None:
     with pytest.raises(KafkaFatalError):
         retrying(FAST, sleep=_no_sleep)(fatal)
     assert fatal.calls == 1
+
+
+def test_a_refusal_is_not_retried_and_names_topic_size_and_limit() -> None:
+    calls = []
+
+    def refused() -> None:
+        calls.append(1)
+        info = KafkaErrorInfo.of(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "Broker: Message size too large"), "deliver")
+        raise KafkaRefusedError(info, topic="gateway.dlq.nl-xml", size=1_500_000, limit=1_048_588)
+
+    with pytest.raises(KafkaRefusedError) as caught:
+        retrying(RetrySettings(max_attempts=5), sleep=lambda _: None)(refused)
+    assert calls == [1]
+    assert isinstance(caught.value, FatalError)
+    assert not isinstance(caught.value, KafkaFatalError)
+    assert str(caught.value) == (
+        "Kafka refused a record for topic gateway.dlq.nl-xml: MSG_SIZE_TOO_LARGE (record of about 1500000 bytes; "
+        "the topic's max.message.bytes is 1048588): Broker: Message size too large; not retried"
+    )

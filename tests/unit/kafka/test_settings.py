@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from gateway.kafka.logs import LibrdkafkaLog
 from gateway.kafka.settings import ConsumerSettings, KafkaSettings, ProducerSettings, TransactionSettings
 
 
@@ -32,7 +33,13 @@ def pem_files(tmp_path: Path) -> dict[str, Path]:
 
 def test_plaintext_maps_only_connection_keys() -> None:
     config = KafkaSettings(bootstrap_servers="b1:9092,b2:9092", client_id="gw-test").to_librdkafka()
-    assert config == {"bootstrap.servers": "b1:9092,b2:9092", "client.id": "gw-test", "security.protocol": "PLAINTEXT"}
+    assert isinstance(config.pop("logger"), LibrdkafkaLog)  # librdkafka's lines go through Python logging
+    assert config == {
+        "bootstrap.servers": "b1:9092,b2:9092",
+        "client.id": "gw-test",
+        "security.protocol": "PLAINTEXT",
+        "log_level": 4,
+    }
 
 
 def test_sasl_ssl_maps_tls_and_sasl_keys(pem_files: dict[str, Path]) -> None:

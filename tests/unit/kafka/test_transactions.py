@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import KafkaError
 
-from gateway.kafka.retry import KafkaFatalError, KafkaTransientError
+from gateway.kafka.retry import KafkaFatalError, KafkaRefusedError, KafkaTransientError
 from gateway.kafka.settings import ConsumerSettings, KafkaSettings, TransactionSettings
 from gateway.kafka.transactions import (
     AbortableTransactionError,
@@ -26,6 +26,9 @@ from gateway.kafka.transactions import (
         # an abortable error is aborted, never retried as is, even when also flagged retriable
         (KafkaError(KafkaError._TIMED_OUT, "x", retriable=True, txn_requires_abort=True), AbortableTransactionError),
         (KafkaError(KafkaError._FENCED, "x", fatal=True, txn_requires_abort=True), KafkaFatalError),
+        # librdkafka reports a message the broker refused as abortable; redoing the batch would be refused again
+        (KafkaError(KafkaError.MSG_SIZE_TOO_LARGE, "x", txn_requires_abort=True), KafkaRefusedError),
+        (KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED, "x", txn_requires_abort=True), KafkaRefusedError),
     ],
 )
 def test_transaction_error(error: KafkaError, expected: type[Exception]) -> None:

@@ -6,8 +6,12 @@ import datetime as dt
 
 import pytest
 
+from gateway.errors import MappingError
 from gateway.events.models import DatePrecision, MemberState, PartialDate, Sex, TravelDocumentType
-from tests.unit.validation.support import NOW, T, d, engine, ev, paths, ts
+from gateway.validation.catalogue import default_rules
+from gateway.validation.codelists import load_country_codes
+from gateway.validation.rules.codes_and_dates import member_state_refusal
+from tests.unit.validation.support import NOW, T, d, engine, ev, paths, run, ts
 
 NAT = "payload.identity.nationalities"
 ISSUER = "payload.identity.travel_document.issuing_country"
@@ -227,3 +231,60 @@ def test_cd010_document_dates(issue, expiry, fires):
     }
     expected = ["payload.identity.travel_document.expiry_date"] if fires else []
     assert paths("CD-010", ev(T.RETURN_DECISION_ISSUED, changes)) == expected
+
+
+KOSOVO = {"rules": {k: {"params": {"extra_codes": ["XKX"]}} for k in ("CD-001", "CD-002", "CD-003")}}
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "event_type", "field", "value", "path"),
+    [
+        ("CD-001", T.RETURN_DECISION_ISSUED, "identity.nationalities", ("XKX",), f"{NAT}[0]"),
+        ("CD-002", T.RETURN_DECISION_ISSUED, "identity.travel_document.issuing_country", "RKS", ISSUER),
+        ("CD-003", T.RETURN_DECISION_ISSUED, "country_of_return", "XKX", "payload.country_of_return"),
+    ],
+)
+def test_kosovo_refusal_names_the_setting_and_xkx_accepts_rks(rule_id, event_type, field, value, path):
+    event = ev(event_type, {field: value})
+    (finding,) = run(rule_id, event)
+    assert finding.path == path
+    assert f"rules.{rule_id}.params.extra_codes" in finding.message
+    assert "GATEWAY_RULES_CONFIG" in finding.message
+    rks = ev(event_type, {field: ("RKS",) if isinstance(value, tuple) else "RKS"})
+    assert paths(rule_id, event, eng=engine(KOSOVO)) == []
+    assert paths(rule_id, rks, eng=engine(KOSOVO)) == []  # the code on Kosovo passports, compared as XKX
+
+
+def test_rks_configured_accepts_xkx():
+    eng = engine({"rules": {"CD-001": {"params": {"extra_codes": ["RKS"]}}}})
+    assert paths("CD-001", ev(T.RETURN_DECISION_ISSUED, {"identity.nationalities": ("XKX", "RKS")}), eng=eng) == []
+
+
+def test_d_is_accepted_and_compared_as_deu():
+    codes = load_country_codes()
+    assert codes.canonical("D") == "DEU"
+    assert codes.canonical("RKS") == "XKX"
+    assert codes.canonical("MAR") == "MAR"
+    event = ev(
+        T.RETURN_DECISION_ISSUED, {"identity.nationalities": ("D",), "identity.travel_document.issuing_country": "D"}
+    )
+    assert paths("CD-001", event) == paths("CD-002", event) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "granting", "rule_id", "uk"),
+    [
+        ("GB", True, "EU-001", True),
+        ("UK", True, "EU-001", True),
+        ("GBR", False, "CD-004", True),
+        ("TR", False, "CD-004", False),
+    ],
+)
+def test_member_state_refusal_carries_rule_id_and_legal_reference(code, granting, rule_id, uk):
+    error = member_state_refusal(code, "Bewilligender_Staat", granting=granting)
+    assert isinstance(error, MappingError)
+    assert error.rule_ids == (rule_id,)
+    rule = next(r for r in default_rules() if r.id == rule_id)
+    assert error.legal_references == (str(rule.legal),)
+    assert error.message.startswith(f"{rule_id} Bewilligender_Staat: {code!r}")
+    assert ("left the EU" in error.message) is uk

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from gateway.errors import MappingError
 from gateway.events import models as m
 from gw_connector_de_csv.columns import DOCUMENT, FIELDS, IDENTITY, DeRow
 from gw_connector_de_csv.tables import Tables, code, codes, optional_code
 from gw_connector_de_csv.values import (
+    Clock,
     country,
     format_amount,
     optional_date,
@@ -27,7 +27,6 @@ from gw_connector_de_csv.values import (
     parse_flag,
     parse_flag_default,
     parse_int,
-    parse_local_datetime,
     parse_partial_date,
     required,
     split_list,
@@ -37,7 +36,7 @@ from gw_connector_de_csv.values import (
 
 #: A payload's field values as the model's validator takes them (nested models as dicts).
 Fields = dict[str, Any]
-Builder = Callable[[DeRow, Tables, ZoneInfo], Fields]
+Builder = Callable[[DeRow, Tables, Clock], Fields]
 _MEMBER_STATES = {s.value: s for s in m.MemberState if s is not m.MemberState.UNKNOWN}
 _PRECISION = (m.DatePrecision.UNKNOWN, m.DatePrecision.YEAR, m.DatePrecision.MONTH, m.DatePrecision.DAY)
 _ANY_IDENTITY = itemgetter(*(FIELDS.index(f) for f in IDENTITY))
@@ -135,7 +134,7 @@ def _budget(value: str, total: str) -> tuple[Fields, ...]:
 # ---- one builder per event type --------------------------------------------------------------------------
 
 
-def return_decision(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def return_decision(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """RUECKKEHRENTSCHEIDUNG: a return decision with its period, entry ban and the person's identity."""
     return {
         "decision_reference": required(row.entscheidungsnummer, "Entscheidungsnummer"),
@@ -162,7 +161,7 @@ def return_decision(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def period_extended(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def period_extended(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """FRISTVERLAENGERUNG: the period for voluntary departure was extended."""
     return {
         "decision_reference": required(row.entscheidungsnummer, "Entscheidungsnummer"),
@@ -173,7 +172,7 @@ def period_extended(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def status_changed(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def status_changed(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """STATUSAENDERUNG: the return decision was suspended, resumed, withdrawn, ..."""
     return {
         "decision_reference": required(row.entscheidungsnummer, "Entscheidungsnummer"),
@@ -184,7 +183,7 @@ def status_changed(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def assistance_applied(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def assistance_applied(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """FOERDERANTRAG: an application for return assistance."""
     return {
         "programme_reference": required(row.programm, "Programm"),
@@ -194,7 +193,7 @@ def assistance_applied(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def assistance_granted(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def assistance_granted(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """FOERDERBEWILLIGUNG: return assistance was granted."""
     return {
         "programme_reference": required(row.programm, "Programm"),
@@ -206,7 +205,7 @@ def assistance_granted(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def assistance_refused(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def assistance_refused(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """FOERDERABLEHNUNG: an application for return assistance was refused."""
     return {
         "programme_reference": required(row.programm, "Programm"),
@@ -217,7 +216,7 @@ def assistance_refused(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def referral(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def referral(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """REINTEGRATIONSVERWEISUNG: referral to a reintegration partner; identity only if any identity column is set."""
     return {
         "referral_id": required(row.reintegrationsfall, "Reintegrationsfall"),
@@ -236,7 +235,7 @@ def referral(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def reintegration_status(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def reintegration_status(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """REINTEGRATIONSSTATUS: the reintegration case reached another key moment."""
     return {
         "referral_id": required(row.reintegrationsfall, "Reintegrationsfall"),
@@ -247,10 +246,10 @@ def reintegration_status(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def departure(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def departure(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """AUSREISE: the person left."""
     return {
-        "departed_at": parse_local_datetime(row.grenzuebertritt, "Grenzübertritt", zone),
+        "departed_at": clock.utc(row.grenzuebertritt, "Grenzübertritt"),
         "border_crossing_point": row.grenzuebergang or None,
         "evidence": codes(t.departure_evidence, row.nachweise, "Nachweise"),
         "return_type": code(t.return_type, row.rueckkehrart, "Rückkehrart"),
@@ -260,7 +259,7 @@ def departure(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def non_return(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def non_return(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """NICHTAUSREISE: the period ended without departure."""
     return {
         "decision_reference": required(row.entscheidungsnummer, "Entscheidungsnummer"),
@@ -269,7 +268,7 @@ def non_return(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def eurodac_hit(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def eurodac_hit(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """EURODAC_TREFFER: a Eurodac hit on another Member State's dataset, with its AVRR element if any."""
     avrr: Fields | None = None
     if row.foerderung_bewilligt:
@@ -292,24 +291,24 @@ def eurodac_hit(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
     }
 
 
-def entry(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def entry(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """EINREISE: an EES entry record."""
     return {
-        "entered_at": parse_local_datetime(row.grenzuebertritt, "Grenzübertritt", zone),
+        "entered_at": clock.utc(row.grenzuebertritt, "Grenzübertritt"),
         "border_crossing_point": required(row.grenzuebergang, "Grenzübergang"),
         "ees_record_reference": row.ees_kennung or None,
     }
 
 
-def biometrics(row: DeRow, t: Tables, zone: ZoneInfo) -> Fields:
+def biometrics(row: DeRow, t: Tables, clock: Clock) -> Fields:
     """ED_BEHANDLUNG: fingerprints and facial image taken (erkennungsdienstliche Behandlung) for Eurodac."""
     transmitted = row.uebermittlungszeitpunkt
     return {
         "category": code(t.eurodac_category, row.eurodac_kategorie, "Eurodac_Kategorie"),
         "article": required(row.artikel, "Artikel"),
-        "registered_at": parse_local_datetime(row.registrierungszeitpunkt, "Registrierungszeitpunkt", zone),
+        "registered_at": clock.utc(row.registrierungszeitpunkt, "Registrierungszeitpunkt"),
         "biometrics_taken_on": parse_date(row.ed_datum, "ED_Datum"),
-        "transmitted_at": parse_local_datetime(transmitted, "Übermittlungszeitpunkt", zone) if transmitted else None,
+        "transmitted_at": clock.utc(transmitted, "Übermittlungszeitpunkt") if transmitted else None,
         "security_grounds": codes(t.security_ground, row.sicherheitsgruende, "Sicherheitsgründe"),
         "identity": identity(row, t),
     }

@@ -45,7 +45,7 @@ class DeCsvConnector(Connector[DeCsvConfig]):
         super().__init__(config)
         self._zone = ZoneInfo(config.timezone)
         self._tables = Tables.from_codes(CodeTables.from_package("gw_connector_de_csv"))
-        self._mapper = Mapper(self._tables, self._zone)
+        self._mapper = Mapper(self._tables, self._zone, config.ambiguous_local_time)
 
     def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
         """Cut an export into data rows (the header line travels as each row's ``context``)."""

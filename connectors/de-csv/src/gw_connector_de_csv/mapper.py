@@ -13,21 +13,23 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from gateway.connectors.base import Fact
+from gateway.connectors.values import AmbiguousLocalTime
 from gateway.errors import MappingError
 from gateway.events import models as m
 from gw_connector_de_csv.builders import BUILDERS, MONEY, Builder
 from gw_connector_de_csv.columns import COMMON, EVENT_COLUMNS, FIELDS, LABELS, DeRow
 from gw_connector_de_csv.parser import ParsedRow
 from gw_connector_de_csv.tables import Tables, code
-from gw_connector_de_csv.values import parse_amount, parse_local_datetime, required
+from gw_connector_de_csv.values import Clock, parse_amount, required
 
 
 class Mapper:
-    """Maps parsed rows to facts with the connector's code tables and time zone."""
+    """Maps parsed rows to facts with the connector's code tables, time zone and ambiguous-time policy."""
 
-    def __init__(self, tables: Tables, zone: ZoneInfo) -> None:
+    def __init__(self, tables: Tables, zone: ZoneInfo, policy: AmbiguousLocalTime = "earlier") -> None:
         self._tables = tables
         self._zone = zone
+        self._policy = policy
         self._events = {
             event_type: _Event(model, build, COMMON | EVENT_COLUMNS[event_type])
             for event_type, (model, build) in BUILDERS.items()
@@ -48,10 +50,11 @@ class Mapper:
                     _reject_unused(row, event.used)
             case_reference = required(row.aktenzeichen, "Aktenzeichen")
             person_ref = required(row.personenkennung, "Personenkennung")
-            occurred_at = parse_local_datetime(row.zeitpunkt, "Zeitpunkt", self._zone)
+            clock = Clock(self._zone, self._policy)
+            occurred_at = clock.utc(row.zeitpunkt, "Zeitpunkt")
             # One strict validation of the nested fields: faster than a constructor per nested model, and
             # strict, so a value of the wrong type is an error instead of being coerced.
-            payload = event.model.model_validate(event.build(row, self._tables, self._zone), strict=True)
+            payload = event.model.model_validate(event.build(row, self._tables, clock), strict=True)
             if row.betrag_eur and not event.money:
                 parse_amount(row.betrag_eur, "Betrag_EUR")
                 raise MappingError("Betrag_EUR has a value, but the event has no amounts")
@@ -61,7 +64,7 @@ class Mapper:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise MappingError(f"{row.ereignisart}: {where}: {first['msg']}", position=parsed.position) from None
-        return [Fact(case_reference, person_ref, occurred_at, payload)]
+        return [Fact(case_reference, person_ref, occurred_at, payload, warnings=tuple(clock.warnings))]
 
 
 class _Event:

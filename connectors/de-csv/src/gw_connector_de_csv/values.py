@@ -23,7 +23,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from gateway.connectors.values import AmbiguousLocalTime, LocalTime, country_code, local_to_utc
 from gateway.errors import MappingError
+from gateway.events.models import ValidationFinding
 
 _DATE = re.compile(r"(\d\d)\.(\d\d)\.(\d{4})", re.ASCII)
 _TIME_OF_DAY = re.compile(r" (?:[01]\d|2[0-3]):\d\d(?::\d\d)?", re.ASCII)
@@ -110,11 +112,11 @@ def format_partial_date(year: int | None, month: int | None, day: int | None) ->
     return f"{day or 0:02d}.{month or 0:02d}.{year or 0:04d}"
 
 
-def parse_local_datetime(value: str, field: str, zone: ZoneInfo) -> dt.datetime:
+def parse_local_datetime(value: str, field: str, zone: ZoneInfo, policy: AmbiguousLocalTime = "earlier") -> LocalTime:
     """A local ``TT.MM.JJJJ hh:mm[:ss]`` time in ``zone``, returned in UTC.
 
-    A time in the autumn hour that occurs twice is read as its first occurrence (summer time, ``fold=0``); a
-    time in the spring gap does not exist and is rejected.
+    A time in the autumn hour that occurs twice is read as ``policy`` says, with a warning; a time in the spring
+    gap does not exist and is rejected (``gateway.connectors.values.local_to_utc``).
     """
     day = _local_day(value[:10], zone)
     # The shape check (hour 00-23: newer Pythons read "24:00" as midnight of the next day) leaves only
@@ -129,8 +131,28 @@ def parse_local_datetime(value: str, field: str, zone: ZoneInfo) -> dt.datetime:
     except ValueError:
         raise MappingError(f"{field}: {value!r} is not a valid date and time") from None
     if offset is not None:  # the common case: no clock change that day, one offset for every wall time
-        return local - offset
-    return _exact_utc(local.replace(tzinfo=None), value, field, zone)
+        return LocalTime(local - offset)
+    try:
+        return local_to_utc(local.replace(tzinfo=None), field, zone, policy)
+    except ValueError as exc:
+        raise MappingError(str(exc)) from None
+
+
+class Clock:
+    """Reads one row's local times with the connector's zone and policy, gathering the warnings for its fact."""
+
+    __slots__ = ("policy", "warnings", "zone")
+
+    def __init__(self, zone: ZoneInfo, policy: AmbiguousLocalTime) -> None:
+        self.zone, self.policy = zone, policy
+        self.warnings: list[ValidationFinding] = []
+
+    def utc(self, value: str, field: str) -> dt.datetime:
+        """The UTC instant of a local time column (see ``parse_local_datetime``)."""
+        local = parse_local_datetime(value, field, self.zone, self.policy)
+        if local.warning is not None:
+            self.warnings.append(local.warning)
+        return local.utc
 
 
 @functools.lru_cache(maxsize=4096)
@@ -147,15 +169,6 @@ def _local_day(text: str, zone: ZoneInfo) -> tuple[str, dt.timedelta | None] | s
     midnight = dt.datetime.combine(day, dt.time(), zone)
     first, last = midnight.utcoffset(), midnight.replace(hour=23, minute=59, second=59).utcoffset()
     return f"{text[6:10]}-{text[3:5]}-{text[0:2]}T", first if first == last else None
-
-
-def _exact_utc(naive: dt.datetime, value: str, field: str, zone: ZoneInfo) -> dt.datetime:
-    """UTC of a wall time on a day the clocks change."""
-    utc = naive.replace(tzinfo=zone).astimezone(dt.UTC)
-    # A wall time in the DST gap comes back shifted by an hour: it never happened on a clock in that zone.
-    if utc.astimezone(zone).replace(tzinfo=None) != naive:
-        raise MappingError(f"{field}: {value!r} does not exist in {zone.key} (daylight-saving gap)")
-    return utc
 
 
 def format_local_datetime(value: dt.datetime, zone: ZoneInfo, *, seconds: bool = True) -> str:
@@ -229,15 +242,11 @@ def optional_int(value: str, field: str) -> int | None:
 
 
 def country(value: str, field: str) -> str:
-    """A three-letter country code (ISO 3166-1 alpha-3 or ICAO 9303, e.g. ``MAR``, ``XXA``)."""
-    if not _is_country_code(value):
-        raise _malformed(field, value, "a three-letter country code")
-    return value
-
-
-@functools.lru_cache(maxsize=1024)
-def _is_country_code(value: str) -> bool:
-    return len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()
+    """A country code as given, normalised; the shared code list (rule CD-001) decides, e.g. ``D`` or ``XKX``."""
+    code = country_code(value)
+    if not code:
+        raise MappingError(f"{field} is required")
+    return code
 
 
 def split_list(value: str, field: str) -> list[str]:

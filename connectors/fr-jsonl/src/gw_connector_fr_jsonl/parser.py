@@ -28,7 +28,6 @@ from pydantic import ValidationError
 
 from gateway.errors import ParseError
 from gw_connector_fr_jsonl.schema import (
-    COUNTRY_PATTERN,
     EVENT_TYPES,
     FREE_TEXT_PATTERN,
     IDENT_PATTERN,
@@ -49,7 +48,6 @@ _PATTERNS: Final = {
     TEXT_PATTERN: "control character in a text",
     FREE_TEXT_PATTERN: "control character in a text (only tab and line breaks are allowed)",
     IDENT_PATTERN: "not an identifier (a letter or digit, then letters, digits, '.', '_', '/' or '-'; at most 64)",
-    COUNTRY_PATTERN: "not a three-letter country code (ISO 3166-1 alpha-3 or ICAO 9303, e.g. MAR, XXA)",
 }
 _TAGS: Final = frozenset(EVENT_TYPES)
 

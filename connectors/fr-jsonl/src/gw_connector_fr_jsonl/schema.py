@@ -30,20 +30,23 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from gateway.connectors.values import country_code
 from gw_connector_fr_jsonl.values import check_amount, check_partial_date, to_utc
 
 # No control characters in one-line texts; free texts may also hold tabs and line breaks.
 TEXT_PATTERN: Final = r"^[^\x00-\x1f\x7f]*$"
 FREE_TEXT_PATTERN: Final = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 IDENT_PATTERN: Final = r"^[0-9A-Za-z][0-9A-Za-z._/-]{0,63}$"
-COUNTRY_PATTERN: Final = r"^[A-Z]{3}$"
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
 FreeText = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=FREE_TEXT_PATTERN)]
 Ident = Annotated[str, StringConstraints(pattern=IDENT_PATTERN)]
 # Codes need no pattern: one with a stray character is simply not in its code list (a MappingError).
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
+# Country codes are handed on normalised: the shared code list (rule CD-001) decides on D, XKX, RKS, UK.
+Country = Annotated[
+    str, AfterValidator(country_code), StringConstraints(min_length=1, max_length=64, pattern=TEXT_PATTERN)
+]
 Amount = Annotated[str, BeforeValidator(check_amount)]
 PartialDate = Annotated[str | None, AfterValidator(check_partial_date)]
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]  # Avro int

@@ -74,7 +74,7 @@ class NlXmlConnector(Connector[NlXmlConfig]):
 
     def map(self, parsed: Any) -> list[Fact]:
         """The one fact a ``Gebeurtenis`` records."""
-        return [map_record(parsed, self._codes)]
+        return [map_record(parsed, self._codes, self.config.ambiguous_local_time)]
 
     def render(self, story: Any, rng: random.Random) -> list[SampleRecord]:
         """One record for each fact of the story (``rng`` is not needed: the rendering is fixed)."""

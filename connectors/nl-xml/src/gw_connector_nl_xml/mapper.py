@@ -20,8 +20,10 @@ from pydantic import BaseModel, ValidationError
 
 from gateway.connectors.base import Fact
 from gateway.connectors.codes import CodeList
+from gateway.connectors.values import AmbiguousLocalTime, country_code
 from gateway.errors import MappingError
 from gateway.events import models as m
+from gateway.events.models import ValidationFinding
 from gw_connector_nl_xml import values as v
 from gw_connector_nl_xml.codelists import Codes
 from gw_connector_nl_xml.spec import CLARK, RECORD
@@ -65,12 +67,16 @@ def _collect(element: etree._Element, complex_names: frozenset[str] = _COMPLEX) 
 
 
 class _Ctx:
-    """Code lists and the event's path, for conversions that must name the field when they fail."""
+    """Code lists and the event's path, for conversions that must name the field when they fail.
 
-    __slots__ = ("codes", "path")
+    Also gathers the record's warnings (an ambiguous local time read by policy), which end up on the fact.
+    """
 
-    def __init__(self, codes: Codes, path: str) -> None:
-        self.codes, self.path = codes, path
+    __slots__ = ("codes", "path", "policy", "warnings")
+
+    def __init__(self, codes: Codes, path: str, policy: AmbiguousLocalTime) -> None:
+        self.codes, self.path, self.policy = codes, path, policy
+        self.warnings: list[ValidationFinding] = []
 
     def code(self, codes: CodeList[E], text: str, field: str) -> E:
         found = codes.to_canonical.get(text)
@@ -90,8 +96,16 @@ class _Ctx:
         except ValueError as exc:
             raise MappingError(f"{self.path}/{field}: {exc}") from None
 
-    def time(self, text: str | None, field: str) -> Any:
-        return None if text is None else self.convert(v.parse_local_datetime, text, field)
+    def time(self, text: str | None, field: str, *, path: str | None = None) -> Any:
+        if text is None:
+            return None
+        try:
+            local = v.parse_local_datetime(text, f"{path or self.path}/{field}", self.policy)
+        except ValueError as exc:
+            raise MappingError(str(exc)) from None
+        if local.warning is not None:
+            self.warnings.append(local.warning)
+        return local.utc
 
 
 def _flag(text: str | None) -> bool:
@@ -99,8 +113,8 @@ def _flag(text: str | None) -> bool:
     return text == "J"
 
 
-def map_record(element: etree._Element, codes: Codes) -> Fact:
-    """The fact a validated ``Gebeurtenis`` element records.
+def map_record(element: etree._Element, codes: Codes, policy: AmbiguousLocalTime = "earlier") -> Fact:
+    """The fact a validated ``Gebeurtenis`` element records; ``policy`` reads the repeated autumn hour.
 
     Raises:
         MappingError: A value cannot be mapped (unknown code, impossible date, missing element).
@@ -110,16 +124,14 @@ def map_record(element: etree._Element, codes: Codes) -> Fact:
     build = _EVENTS.get(name)
     if build is None:
         raise MappingError(f"{RECORD}: {name} is not an event this connector knows")
-    ctx = _Ctx(codes, f"{RECORD}/{name}")
+    ctx = _Ctx(codes, f"{RECORD}/{name}", policy)
     try:
-        occurred_at = v.parse_local_datetime(record["Tijdstip"])
+        occurred_at = ctx.time(record["Tijdstip"], "Tijdstip", path=RECORD)
         payload = build(record[name], ctx)
-        return Fact(record["Zaaknummer"], record["VNummer"], occurred_at, payload)
+        return Fact(record["Zaaknummer"], record["VNummer"], occurred_at, payload, warnings=tuple(ctx.warnings))
     except KeyError as exc:  # the XSD requires these elements; a record that skipped validation may lack them
         raise MappingError(f"{ctx.path}: required element {exc.args[0]} is missing") from None
-    except ValueError as exc:
-        if not isinstance(exc, ValidationError):  # only the record's Tijdstip is converted outside _Ctx
-            raise MappingError(f"{RECORD}/Tijdstip: {exc}") from None
+    except ValidationError as exc:
         first = exc.errors()[0]  # the canonical model refused a value the XSD let through
         where = ".".join(str(part) for part in first["loc"])
         raise MappingError(f"{ctx.path}: {where}: {first['msg']} ({exc.error_count()} error(s))") from None
@@ -142,17 +154,21 @@ def _identity(p: Fields, x: _Ctx) -> Fields:
         "date_of_birth": x.convert(v.partial_date_fields, p["Geboortedatum"], "Persoon/Geboortedatum"),
         "place_of_birth": p.get("Geboorteplaats"),
         "sex": x.code(x.codes.sex, p["Geslacht"], "Persoon/Geslacht"),
-        "nationalities": p.get("Nationaliteit", ()),
+        "nationalities": tuple(country_code(c) for c in p.get("Nationaliteit", ())),
         "travel_document": None
         if doc is None
         else {
             "type": x.code(x.codes.travel_document_type, doc["Soort"], "Persoon/Reisdocument/Soort"),
             "number": doc["Nummer"],
-            "issuing_country": doc["UitgevendLand"],
+            "issuing_country": country_code(doc["UitgevendLand"]),
             "issue_date": doc.get("Uitgiftedatum"),
             "expiry_date": doc.get("Vervaldatum"),
         },
     }
+
+
+def _optional_country(code: str | None) -> str | None:
+    return None if code is None else country_code(code)
 
 
 def _components(e: Fields, x: _Ctx) -> list[Fields]:
@@ -183,7 +199,7 @@ def _return_decision(e: Fields, x: _Ctx) -> m.ReturnDecisionIssued:
             "decision_date": e["Besluitdatum"],
             "issuing_authority": e["Instantie"],
             "legal_ground": x.code(c.legal_ground, e["Grondslag"], "Grondslag"),
-            "country_of_return": e.get("LandVanTerugkeer"),
+            "country_of_return": _optional_country(e.get("LandVanTerugkeer")),
             "voluntary_departure": {
                 "granted": _flag(period["Toegekend"]),
                 "first_day": period.get("Begindatum"),
@@ -275,7 +291,7 @@ def _referral(e: Fields, x: _Ctx) -> m.ReintegrationReferral:
         {
             "referral_id": e["VerwijzingsId"],
             "partner": e["Partner"],
-            "country_of_return": e["LandVanTerugkeer"],
+            "country_of_return": country_code(e["LandVanTerugkeer"]),
             "consent_obtained": _flag(e["Toestemming"]),
             "vulnerability": _flag(e["Kwetsbaar"]),
             "family_size": e["Gezinsgrootte"],
@@ -312,7 +328,7 @@ def _departure(e: Fields, x: _Ctx) -> m.DepartureConfirmed:
             "evidence": x.codes_of(x.codes.departure_evidence, e.get("Bewijs"), "Bewijs"),
             "return_type": x.code(x.codes.return_type, e["Terugkeersoort"], "Terugkeersoort"),
             "assisted": _flag(e["Ondersteund"]),
-            "destination_country": e.get("Bestemmingsland"),
+            "destination_country": _optional_country(e.get("Bestemmingsland")),
             "decision_reference": e.get("Besluitnummer"),
         },
     )

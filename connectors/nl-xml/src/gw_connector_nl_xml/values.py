@@ -10,10 +10,11 @@ Decisions:
 - A date of birth may be partial, BRP style: unknown parts are zero. ``1990-07-00`` is July 1990 (precision
   MONTH), ``1990-00-00`` the year 1990 (YEAR), ``0000-00-00`` wholly unknown (UNKNOWN). A known day with an
   unknown month, or a known month with an unknown year, is refused.
-- Date-times are local time in Europe/Amsterdam without offset (``2025-03-04T10:15:00``), converted to UTC. A
-  local time in the hour skipped when summer time starts does not exist and is refused. A local time in the hour
-  that occurs twice when summer time ends is read as the first occurrence (summer time): the format cannot say
-  which is meant, and the national system writes office-hour events, far from 02:00-03:00.
+- Date-times are local time in Europe/Amsterdam without offset (``2025-03-04T10:15:00``), converted to UTC by
+  ``gateway.connectors.values.local_to_utc``. A local time in the hour skipped when summer time starts does not
+  exist and is refused. A local time in the hour that occurs twice when summer time ends is read as the setting
+  ``ambiguous_local_time`` says (default: the first occurrence, summer time) with a CN-DST-001 warning on the
+  fact: the format cannot say which is meant.
 - Amounts are euro with a decimal point and exactly two decimals (``1234.50``): no decimal comma, no thousands
   separator, so the XSD's ``xs:decimal`` checks them.
 - Flags are ``J`` (ja) or ``N`` (nee).
@@ -26,14 +27,13 @@ import re
 from decimal import Decimal
 from typing import Final
 
+from gateway.connectors.values import AmbiguousLocalTime, LocalTime, local_to_utc
 from gateway.events import models as m
 from gw_connector_nl_xml.spec import LOCAL_TZ
 
 _PARTIAL: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _AMOUNT: Final = re.compile(r"[0-9]{1,10}\.[0-9]{2}")
 _CENT: Final = Decimal("0.01")
-_EPOCH: Final = dt.datetime(1970, 1, 1)
-_EPOCH_UTC: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def parse_date(text: str) -> dt.date:
@@ -98,7 +98,7 @@ def format_partial_date(value: m.PartialDate) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def parse_local_datetime(text: str) -> dt.datetime:
+def parse_local_datetime(text: str, field: str, policy: AmbiguousLocalTime = "earlier") -> LocalTime:
     """A local Europe/Amsterdam time without offset, as an aware UTC datetime (see the module docstring)."""
     # The dashes, 'T' and length rule out the other forms fromisoformat takes (offsets, fractions, basic format).
     if len(text) != 19 or text[10] != "T" or text[4] != "-" or text[7] != "-":
@@ -107,15 +107,7 @@ def parse_local_datetime(text: str) -> dt.datetime:
         naive = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a local date-time YYYY-MM-DDThh:mm:ss without offset") from None
-    # Arithmetic rather than replace(tzinfo=...): datetime.replace costs microseconds, this is the hot path.
-    # utcoffset of a naive time is that of its first occurrence (fold=0), the documented reading of autumn's 02:xx.
-    offset = LOCAL_TZ.utcoffset(naive) or dt.timedelta(0)  # never None for a ZoneInfo
-    utc = _EPOCH_UTC + (naive - _EPOCH - offset)
-    back = utc.astimezone(LOCAL_TZ)
-    # A wall-clock time inside the spring-forward gap comes back shifted: it never existed.
-    if back.hour != naive.hour or back.minute != naive.minute:
-        raise ValueError(f"{text} does not exist in Europe/Amsterdam (the hour skipped for summer time)")
-    return utc
+    return local_to_utc(naive, field, LOCAL_TZ, policy)
 
 
 def format_local_datetime(value: dt.datetime) -> str:

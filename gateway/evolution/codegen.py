@@ -1,7 +1,9 @@
 """Generate the pydantic models in ``gateway/events/models.py`` from the Avro schemas.
 
 The ``.avsc`` files are the single source of truth; ``gateway schemas codegen`` rewrites the models and a
-unit test fails when the committed models differ from what this generator produces.
+unit test fails when the committed models differ from what this generator produces. A development tool, kept with
+the schema gate on top of the layers (it reads the schemas through the codec), not in ``gateway.events``, which
+every layer imports and which imports nothing of the gateway's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from gateway.codec.schemas import NAMESPACE, SCHEMA_DIR, read_named_types
 
-MODELS_PATH = Path(__file__).with_name("models.py")
+MODELS_PATH = Path(__file__).parent.parent / "events" / "models.py"
 
 _PRIMITIVES = {
     "string": "str",
