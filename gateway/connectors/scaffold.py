@@ -23,7 +23,7 @@ from typing import Final
 
 from gateway.errors import ConfigError
 from gateway.events.models import MemberState
-from gateway.validation.config import DEFAULT_TIME_ZONES
+from gateway.events.zones import DEFAULT_TIME_ZONES
 
 NAME_PATTERN: Final = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 """Connector names: lower-case words joined by hyphens (``be-csv``), as entry-point names."""

@@ -37,13 +37,13 @@ from gateway.kafka.producer import OutboundMessage
 from gateway.kafka.retry import KafkaFatalError, RetrySettings, retrying
 from gateway.kafka.settings import TransactionSettings
 from gateway.kafka.transactions import AbortableTransactionError, TransactionalProducer
+from gateway.pipeline.case_states import StoredCaseStates, case_state_codec
 from gateway.pipeline.outcome import Outcome
 from gateway.pipeline.processor import BATCH_RECORDS, RecordProcessor
 from gateway.pipeline.progress import Progress, file_identity, progress_message, read_progress
 from gateway.pipeline.router import IngestStoppedError, Routing, dlq_message_limit, route
 from gateway.pipeline.wiring import build_processor
 from gateway.state import StateRuntime, StateSettings
-from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 
 CASES_STORE = "cases"
 """The store of the case states, in ingest and service mode alike."""

@@ -36,6 +36,7 @@ from gateway.kafka.reader import MissingTopicError
 from gateway.kafka.retry import KafkaRefusedError, RetrySettings, retrying
 from gateway.kafka.settings import ConsumerSettings, TransactionSettings
 from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, Transform
+from gateway.pipeline.case_states import StoredCaseStates, case_state_codec
 from gateway.pipeline.file_ingest import CASES_STORE
 from gateway.pipeline.outcome import Outcome
 from gateway.pipeline.processor import RecordProcessor
@@ -43,7 +44,6 @@ from gateway.pipeline.router import IngestStoppedError, Routing, dlq_message_lim
 from gateway.pipeline.wiring import build_processor
 from gateway.state import StateRuntime, StateSettings, ValueCodec
 from gateway.validation.state import CaseState, CaseStates
-from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 
 _log = logging.getLogger(__name__)
 

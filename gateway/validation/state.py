@@ -12,7 +12,7 @@ state read back from a store after a restart, so no verdict can depend on where 
 write-back of ``StoredCaseStates`` and the value memory of its codec rely on it.
 
 Where the states live is the caller's choice, behind the small `CaseStates` protocol: `InMemoryCaseStates` for
-a dry run and tests, ``gateway.validation.state_codec.StoredCaseStates`` over a durable state store for ingest and
+a dry run and tests, ``gateway.pipeline.case_states.StoredCaseStates`` over a durable state store for ingest and
 service mode.
 """
 

@@ -20,6 +20,7 @@ from gateway.connectors import discovery
 from gateway.connectors.base import ConnectorConfig, MappingContext, RawRecord
 from gateway.events.models import CaseEvent, MemberState, Severity, ValidationFinding
 from gateway.kafka.producer import OutboundMessage
+from gateway.pipeline.case_states import StoredCaseStates, case_state_codec
 from gateway.pipeline.outcome import Outcome
 from gateway.pipeline.processor import RecordProcessor, Verdict
 from gateway.pipeline.pseudonym import pseudonymiser
@@ -29,7 +30,6 @@ from gateway.samples.generate import sample_records
 from gateway.state.changelog import decode_change
 from gateway.state.store import PartitionStore
 from gateway.validation.state import CaseKey, CaseState, CaseStates, InMemoryCaseStates
-from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 
 from .toy import ToyConnector
 

@@ -169,8 +169,8 @@ def test_a_clean_close_skips_the_integrity_check_unless_asked(tmp_path):
 def test_the_value_codec_remembers_only_what_it_decoded_and_stays_bounded():
     import datetime as dt
 
+    from gateway.pipeline.case_states import case_state_codec
     from gateway.validation.state import CaseState
-    from gateway.validation.state_codec import case_state_codec
 
     codec = case_state_codec(lossless=False)
     precise = CaseState(departed_at=dt.datetime(2026, 3, 1, 12, 0, 0, 999_999, tzinfo=dt.UTC))
@@ -191,15 +191,15 @@ def test_the_value_codec_remembers_only_what_it_decoded_and_stays_bounded():
 def test_a_lossless_value_codec_also_remembers_what_it_encoded():
     import datetime as dt
 
-    from gateway.state.codec import AvroValueCodec
-    from gateway.validation.state import CaseState
-    from gateway.validation.state_codec import (
+    from gateway.pipeline.case_states import (
         CASE_STATE_ROOT,
         STATE_SCHEMA_DIR,
         case_state_codec,
         case_state_from_avro,
         case_state_to_avro,
     )
+    from gateway.state.codec import AvroValueCodec
+    from gateway.validation.state import CaseState
 
     exact = CaseState(decision_reference="RD-1", departed_at=dt.datetime(2026, 3, 1, 12, 0, 0, 999_000, tzinfo=dt.UTC))
     default = AvroValueCodec(STATE_SCHEMA_DIR, CASE_STATE_ROOT, case_state_to_avro, case_state_from_avro)

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from gateway.events.models import CaseEvent, EventType, MemberState, Severity
+from gateway.pipeline.case_states import StoredCaseStates, case_state_codec
 from gateway.pipeline.processor import ValidationStage, Verdict
 from gateway.state.store import PartitionStore
 from gateway.testing.examples import all_events
 from gateway.validation.programmes import example_programmes_path
 from gateway.validation.stage import RuleStage
 from gateway.validation.state import CaseKey, CaseState, CaseStates, InMemoryCaseStates, fold
-from gateway.validation.state_codec import StoredCaseStates, case_state_codec
 from tests.unit.validation.support import NOW, T, d, ev
 
 CASE: CaseKey = (MemberState.NL, "V-2026-000123")

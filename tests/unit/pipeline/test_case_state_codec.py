@@ -14,12 +14,7 @@ from gateway.codec.schemas import load_root, read_named_types
 from gateway.errors import DecodeError
 from gateway.events.models import CaseEvent, DecisionStatus, EventType, MemberState
 from gateway.evolution.history import expand
-from gateway.state.changelog import decode_change
-from gateway.state.store import PartitionStore
-from gateway.testing import examples
-from gateway.testing.strategies import case_events, utc_millis
-from gateway.validation.state import CaseState, fold
-from gateway.validation.state_codec import (
+from gateway.pipeline.case_states import (
     CASE_STATE_ROOT,
     STATE_SCHEMA_DIR,
     StoredCaseStates,
@@ -28,6 +23,11 @@ from gateway.validation.state_codec import (
     case_state_from_avro,
     case_state_to_avro,
 )
+from gateway.state.changelog import decode_change
+from gateway.state.store import PartitionStore
+from gateway.testing import examples
+from gateway.testing.strategies import case_events, utc_millis
+from gateway.validation.state import CaseState, fold
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CODEC = case_state_codec()
