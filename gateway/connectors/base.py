@@ -64,6 +64,10 @@ class RawRecord:
         context: Bytes that give the record its meaning but belong to the whole source (a CSV header line).
         error: Set when the reader could not cut a clean record (truncated file, bad encoding); the framework
             then dead-letters the record without parsing it.
+        original_length: Set (with ``original_sha256``) when ``data`` is only the start of a record the reader
+            would not keep whole (longer than ``max_record_bytes``): the length of the whole record.
+        original_sha256: SHA-256 (hex) of the whole record, computed while skipping it; the dead letter carries
+            both in ``gw.original.length`` and ``gw.original.sha256``.
     """
 
     data: bytes
@@ -73,6 +77,54 @@ class RawRecord:
     encoding: str = "utf-8"
     context: bytes = b""
     error: RecordError | None = None
+    original_length: int | None = None
+    original_sha256: str | None = None
+
+
+class OversizedRecord:
+    """Follows one record a reader will not keep whole: keeps its first bytes, hashes and counts all of them.
+
+    Readers feed the record's bytes as they stream past (``update``) and call ``record`` at its end, so an
+    over-long record costs ``keep`` bytes of memory whatever its size and becomes one dead letter, with the
+    length and SHA-256 of the whole record, in every connector alike.
+    """
+
+    __slots__ = ("_hash", "_keep", "_prefix", "length")
+
+    def __init__(self, keep: int) -> None:
+        """Keep at most ``keep`` leading bytes (normally the connector's ``max_record_bytes``)."""
+        self._keep = keep
+        self._prefix = bytearray()
+        self._hash = hashlib.sha256()
+        self.length = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        """Add the next bytes of the record."""
+        room = self._keep - len(self._prefix)
+        if room > 0:
+            self._prefix += data[:room]
+        self._hash.update(data)
+        self.length += len(data)
+
+    def record(
+        self, source: str, position: str, index: int, *, what: str = "record", limit: int | None = None
+    ) -> RawRecord:
+        """The error record: the kept prefix, the whole record's length and digest, and a ``ParseError``."""
+        limit = self._keep if limit is None else limit
+        error = ParseError(
+            f"{what} of {self.length} bytes exceeds the limit of {limit} (max_record_bytes); the dead letter keeps "
+            f"its first {len(self._prefix)} bytes and the SHA-256 of all of it",
+            position=position,
+        )
+        return RawRecord(
+            data=bytes(self._prefix),
+            source=source,
+            position=position,
+            index=index,
+            error=error,
+            original_length=self.length,
+            original_sha256=self._hash.hexdigest(),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,10 +123,13 @@ def route(
     record = dead.record
     dlq_key = record.source.encode() if key is None else key
     # Readers set these on a record they could not keep whole (its data is then only a prefix).
-    length: int | None = getattr(record, "original_length", None)
-    digest: str | None = getattr(record, "original_sha256", None)
     value, fitted = fit(
-        dlq_key, record.data, headers, routing.dlq_max_bytes, original_length=length, original_sha256=digest
+        dlq_key,
+        record.data,
+        headers,
+        routing.dlq_max_bytes,
+        original_length=record.original_length,
+        original_sha256=record.original_sha256,
     )
     return [OutboundMessage(routing.dlq, dlq_key, value, tuple(fitted))]
 
