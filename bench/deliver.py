@@ -262,9 +262,9 @@ def paced_latency(args: argparse.Namespace, server: Server, rate: float) -> dict
 def end_to_end(args: argparse.Namespace, server: Server, rate: float) -> dict[str, Any]:
     """Canonical decisions at ``rate`` -> outbound stage -> SIS outbox -> delivery worker -> the server."""
     from gateway.codec.codec import EventCodec
+    from gateway.devservices.provision import provision
     from gateway.events.headers import EVENT_TYPE_HEADER
     from gateway.monitor.clock import EventTimeClock
-    from gateway.ops.provision import provision
     from gateway.outbound.config import OutboundConfig
     from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
     from gateway.testing.examples import event as example_event

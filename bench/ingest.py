@@ -69,9 +69,9 @@ from gateway.codec import single_object  # noqa: E402
 from gateway.codec.codec import EventCodec  # noqa: E402
 from gateway.config import GatewaySettings, TopicNames  # noqa: E402
 from gateway.connectors import discovery  # noqa: E402
+from gateway.devservices.local_kafka import LocalKafka  # noqa: E402
+from gateway.devservices.provision import provision  # noqa: E402
 from gateway.evolution.history import expand  # noqa: E402
-from gateway.ops.local_kafka import LocalKafka  # noqa: E402
-from gateway.ops.provision import provision  # noqa: E402
 from gateway.pipeline.file_ingest import FileIngestor  # noqa: E402
 from gateway.pipeline.service import ServiceOptions, run_service  # noqa: E402
 from gateway.pipeline.wiring import build_processor  # noqa: E402

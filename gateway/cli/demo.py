@@ -10,8 +10,8 @@ from rich.table import Table
 
 from gateway.cli.common import load_settings, make_connector
 from gateway.connectors import discovery
-from gateway.ops.demo import DemoResult, dead_letter_line, describe, event_counts, run_demo
-from gateway.ops.local_kafka import LocalKafka
+from gateway.devservices.demo import DemoResult, dead_letter_line, describe, event_counts, run_demo
+from gateway.devservices.local_kafka import LocalKafka
 
 
 @click.command("demo")

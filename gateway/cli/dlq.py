@@ -27,7 +27,7 @@ _PREFIX = click.option("--prefix", help="Topic prefix of a demo run (e.g. demo-2
 def _settings(config_path: Path | None, bootstrap: str | None, prefix: str | None = None) -> GatewaySettings:
     settings = load_settings(config_path, **({"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}))
     if prefix:
-        from gateway.ops.demo import demo_topics
+        from gateway.devservices.demo import demo_topics
 
         settings = settings.model_copy(update={"topics": demo_topics(prefix)})
     return settings

@@ -13,8 +13,8 @@ from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
 from gateway.cli.common import load_settings, make_connector, stop_on_signals
 from gateway.config import GatewaySettings
+from gateway.devservices.provision import provision
 from gateway.errors import FatalError
-from gateway.ops.provision import provision
 from gateway.pipeline.dropdir import process_once
 from gateway.pipeline.dropdir import watch as watch_folder
 from gateway.pipeline.file_ingest import FileIngestor, IngestSummary

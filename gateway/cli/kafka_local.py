@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gateway.ops.local_kafka import LocalKafka
+from gateway.devservices.local_kafka import LocalKafka
 
 
 @click.group("kafka-local")

@@ -4,7 +4,7 @@ Each story is one person's canonical events (and, for some, EES exit records) to
 must make of them: the kinds of the SIS and Eurodac messages of each case in order, the non-returns the deadline
 monitor records, and the EES exits that must go to review. The integration tests and the demo put the events on the
 canonical topic in event-time order, run the stage, ingest the exits, move the monitor's clock past every deadline,
-and compare (``gateway.ops.eu_run``).
+and compare (``gateway.devservices.eu_run``).
 
 Times: every event happens between ``base`` and ``base + 20 days``; every period that ends in a departure ends
 after ``base + 40 days``, so event time alone never ends it early; the periods that end without departure end

@@ -1,7 +1,7 @@
 """A real Kafka broker for the integration tests, never a mock.
 
 Order: ``KAFKA_BOOTSTRAP_SERVERS`` if set; else a testcontainers broker where a Docker engine answers; else the
-project's local broker from Maven Central jars (``gateway.ops.local_kafka``), started once and left running.
+project's local broker from Maven Central jars (``gateway.devservices.local_kafka``), started once and left running.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def kafka_bootstrap() -> Iterator[str]:
         with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka:
             yield kafka.get_bootstrap_server()
         return
-    from gateway.ops.local_kafka import LocalKafka
+    from gateway.devservices.local_kafka import LocalKafka
 
     yield LocalKafka(name="test", port=int(os.environ.get("GW_TEST_KAFKA_PORT", "29092"))).start()
 
@@ -119,7 +119,7 @@ def registry_url() -> Iterator[str]:
     if env:
         yield env
         return
-    from gateway.ops.local_registry import LocalApicurio, RegistryServiceError
+    from gateway.devservices.local_registry import LocalApicurio, RegistryServiceError
 
     local = LocalApicurio(name="test", port=int(os.environ.get("GW_TEST_REGISTRY_PORT", "28081")))
     started_here = local.running_pid() is None

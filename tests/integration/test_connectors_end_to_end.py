@@ -12,8 +12,8 @@ import pytest
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings
 from gateway.connectors import discovery
+from gateway.devservices.provision import provision
 from gateway.dlq import headers as H
-from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor
 from gateway.samples.generate import generate_file, sample_records
 from tests.integration.support.topics import fresh_topics, read_all

@@ -25,8 +25,8 @@ from confluent_kafka.admin import AdminClient
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings
 from gateway.connectors import discovery
-from gateway.ops.local_kafka import LocalKafka
-from gateway.ops.provision import provision
+from gateway.devservices.local_kafka import LocalKafka
+from gateway.devservices.provision import provision
 from gateway.pipeline.progress import Progress, file_identity
 from gateway.pipeline.wiring import build_processor
 from gateway.samples.generate import generate_file, sample_records

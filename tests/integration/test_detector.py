@@ -32,7 +32,7 @@ from gateway.config import GatewaySettings
 from gateway.detect.alerts import SecondaryMovementSuspected, alert_codec
 from gateway.detect.config import DetectorConfig
 from gateway.detect.observe import observe
-from gateway.ops.provision import provision
+from gateway.devservices.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor
 from gateway.pipeline.pseudonym import pseudonymiser
 from gateway.samples.movements import FILE_NAMES, reference_connectors, write_movements

@@ -10,10 +10,10 @@ import pytest
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings
 from gateway.connectors.base import ConnectorConfig
+from gateway.devservices.provision import provision
 from gateway.dlq import headers as H
 from gateway.dlq import tools
 from gateway.events.models import EventType, MemberState
-from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor
 from gateway.pipeline.service import ServiceOptions, run_service
 from tests.integration.support.topics import fresh_topics, read_all

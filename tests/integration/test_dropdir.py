@@ -9,8 +9,8 @@ import pytest
 
 from gateway.config import GatewaySettings
 from gateway.connectors.base import ConnectorConfig
+from gateway.devservices.provision import provision
 from gateway.events.models import MemberState
-from gateway.ops.provision import provision
 from gateway.pipeline.dropdir import process_once
 from gateway.pipeline.file_ingest import FileIngestor
 from tests.integration.support.topics import fresh_topics, read_all

@@ -11,9 +11,9 @@ import pytest
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings
 from gateway.connectors.base import ConnectorConfig
+from gateway.devservices.provision import provision
 from gateway.dlq import headers as H
 from gateway.events.models import EventType, MemberState
-from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor, IngestStoppedError
 from gateway.pipeline.report import DryRunReport
 from gateway.pipeline.wiring import build_processor

@@ -24,12 +24,12 @@ from gateway.config import GatewaySettings, TopicNames
 from gateway.delivery.plugins import build as build_transport
 from gateway.delivery.settings import DeliverySettings, RetryPolicy
 from gateway.delivery.worker import run_delivery
+from gateway.devservices.eu_run import EuRun, compare, publish_events, read_outboxes, run_eu_path, story_key_of
+from gateway.devservices.provision import provision
 from gateway.errors import TransientError
 from gateway.events import models as m
 from gateway.kafka.reader import read_to_end
 from gateway.monitor.clock import ManualClock
-from gateway.ops.eu_run import EuRun, compare, publish_events, read_outboxes, run_eu_path, story_key_of
-from gateway.ops.provision import provision
 from gateway.outbound.config import OutboundConfig
 from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
 from gateway.samples.eu_stories import STORY_NAMES, ExitSpec, eu_stories, exit_records_xml

@@ -1,7 +1,7 @@
 """A real schema registry: compatibility rules on the canonical schema, and evolved writers through a real broker.
 
 The registry is ``SCHEMA_REGISTRY_URL`` (a Confluent-compatible API) if set, else a local Apicurio Registry from
-Maven Central (``gateway.ops.local_registry``), started once for the session and stopped at its end.
+Maven Central (``gateway.devservices.local_registry``), started once for the session and stopped at its end.
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from gateway.adapters.riat.referrals import ReferralIndex
 from gateway.delivery.plugins import build as build_transport
 from gateway.delivery.settings import DeliverySettings, RetryPolicy
 from gateway.delivery.worker import run_delivery
+from gateway.devservices.eu_run import publish_events
+from gateway.devservices.provision import provision
 from gateway.events import models as m
 from gateway.monitor.clock import EventTimeClock
-from gateway.ops.eu_run import publish_events
-from gateway.ops.provision import provision
 from gateway.outbound.config import OutboundConfig
 from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
 from gateway.samples.riat_stories import riat_stories

@@ -15,8 +15,8 @@ from confluent_kafka import Producer
 from gateway.adapters.rrai import Quarter, RraiConfig, export_quarter, replay_usage
 from gateway.cli.rrai import rrai
 from gateway.config import GatewaySettings, TopicNames
+from gateway.devservices.eu_run import publish_events
 from gateway.events.headers import EVENT_TYPE_HEADER
-from gateway.ops.eu_run import publish_events
 from gateway.samples.rrai_stories import STORY_NAMES, counts_from_rows, rrai_stories
 from gateway.validation.programmes import example_programmes_path, load_programmes
 

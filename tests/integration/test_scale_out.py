@@ -30,7 +30,7 @@ from confluent_kafka.admin import AdminClient
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings
 from gateway.connectors import discovery
-from gateway.ops.provision import provision
+from gateway.devservices.provision import provision
 from gateway.pipeline.wiring import build_processor
 from gateway.samples.generate import sample_records
 from tests.integration.support.groups import assigned

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.config import GatewaySettings, TopicNames
-from gateway.ops.eu_run import publish_events
+from gateway.devservices.eu_run import publish_events
 from gateway.samples.statistics_stories import KINDS, statistics_stories
 from gateway.statistics.config import StatisticsConfig
 from gateway.statistics.replay import build

@@ -18,9 +18,9 @@ import pytest
 
 from gateway.config import GatewaySettings
 from gateway.connectors.base import ConnectorConfig
+from gateway.devservices.provision import provision
 from gateway.events.models import MemberState
 from gateway.kafka.reader import MissingTopicError
-from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor
 from tests.integration.support.topics import fresh_topics
 from tests.unit.pipeline.toy import ToyConnector

@@ -93,7 +93,7 @@ TOOLING = (
     "gateway.testing",
     "gateway.samples",
     "gateway.evolution",
-    "gateway.ops.local_",
+    "gateway.devservices.local_",
     "testcontainers",
     "hypothesis",
 )

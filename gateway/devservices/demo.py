@@ -25,12 +25,12 @@ from gateway.config import GatewaySettings, TopicNames
 from gateway.connectors.base import Connector
 from gateway.delivery.status import OutboxStatus
 from gateway.detect.alerts import SecondaryMovementSuspected
+from gateway.devservices.eu_run import EuRun
+from gateway.devservices.provision import provision
 from gateway.dlq import headers as H
 from gateway.dlq.tools import DeadLetterRecord, read_dead_letters
 from gateway.events.models import CaseEvent
 from gateway.kafka.reader import read_to_end
-from gateway.ops.eu_run import EuRun
-from gateway.ops.provision import provision
 from gateway.pipeline.file_ingest import FileIngestor, IngestSummary
 from gateway.samples.eu_stories import EuStories
 from gateway.samples.generate import SampleManifest
@@ -302,9 +302,9 @@ def run_outbound_demo(settings: GatewaySettings, prefix: str) -> OutboundDemo:
 
     First the outbound stage runs over the canonical topic the exports went to: SIS and Eurodac messages for the
     national cases (the monitor on event time only, since the exports replay past years). Then generated EU stories
-    with known outcomes take the whole outbound path on topics of their own (`gateway.ops.eu_run`): events, EES exit
-    files, the monitor's clock moved past every period; their outboxes are compared with the truth and delivered, SIS
-    to a local HTTPS-less HTTP target that injects faults, Eurodac to a file drop directory.
+    with known outcomes take the whole outbound path on topics of their own (`gateway.devservices.eu_run`): events,
+    EES exit files, the monitor's clock moved past every period; their outboxes are compared with the truth and
+    delivered, SIS to a local HTTPS-less HTTP target that injects faults, Eurodac to a file drop directory.
 
     ``settings`` must carry the demo's topics (``demo_topics``).
     """
@@ -313,8 +313,8 @@ def run_outbound_demo(settings: GatewaySettings, prefix: str) -> OutboundDemo:
     from gateway.delivery.settings import DeliverySettings, RetryPolicy
     from gateway.delivery.status import outbox_status
     from gateway.delivery.worker import run_delivery
+    from gateway.devservices.eu_run import compare, read_outboxes, run_eu_path, story_key_of
     from gateway.monitor.clock import EventTimeClock
-    from gateway.ops.eu_run import compare, read_outboxes, run_eu_path, story_key_of
     from gateway.outbound.config import OutboundConfig
     from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
     from gateway.samples.eu_stories import eu_stories

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 
-from gateway.ops.local_kafka import new_cluster_id
+from gateway.devservices.local_kafka import new_cluster_id
 
 
 def test_cluster_id_never_starts_with_a_dash() -> None:

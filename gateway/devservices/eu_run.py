@@ -21,13 +21,13 @@ from gateway.adapters.ees.ingest import EesIngest, EesSummary
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings
 from gateway.delivery.outbox import OutboxMessage, outbox_codec
+from gateway.devservices.provision import provision
 from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.events.models import CaseEvent, DepartureConfirmed, NonReturnRecorded, NonReturnSource
 from gateway.kafka.producer import IdempotentProducer
 from gateway.kafka.reader import read_to_end
 from gateway.kafka.transactions import ProcessorStats
 from gateway.monitor.clock import ManualClock
-from gateway.ops.provision import provision
 from gateway.outbound.config import OutboundConfig
 from gateway.outbound.service import REVIEW_REASON_HEADER, OutboundOptions, default_codecs, run_outbound
 from gateway.samples.eu_stories import EuStories, ExitSpec, exit_records_xml

@@ -1,1 +1,0 @@
-"""Operations: local services for tests and the demo."""
