@@ -84,11 +84,15 @@ class CodeList(Generic[E]):
         name: Table name in ``codes.toml``.
         to_canonical: National code -> canonical member.
         to_national: Canonical member -> preferred national code (the first listed).
+        refusal_rule: The validation rule an unknown code breaks, named on the dead letter (``CD-004`` for the
+            Member State list: a code outside it cannot reach the rules as an event, so the connector's refusal is
+            where that rule is applied).
     """
 
     name: str
     to_canonical: Mapping[str, E]
     to_national: Mapping[E, str]
+    refusal_rule: str | None = None
 
     @classmethod
     def build(cls, tables: CodeTables, name: str, enum: type[E]) -> CodeList[E]:
@@ -104,7 +108,7 @@ class CodeList(Generic[E]):
             backward = {enum(symbol): code for symbol, code in tables.reverse(name).items()}
         except ValueError as exc:
             raise ValueError(f"codes.toml table [{name}] names a symbol that {enum.__name__} lacks: {exc}") from None
-        return cls(name, forward, backward)
+        return cls(name, forward, backward, "CD-004" if enum is m.MemberState else None)
 
     def canonical(self, code: str, field: str) -> E:
         """The canonical member for a national code.
@@ -115,7 +119,7 @@ class CodeList(Generic[E]):
         try:
             return self.to_canonical[code]
         except KeyError:
-            raise MappingError(f"{field}: unknown {self.name} code {code!r}") from None
+            raise self._refusal(field, code) from None
 
     def canonical_all(self, codes: Sequence[str], field: str) -> tuple[E, ...]:
         """The canonical members for a list of national codes.
@@ -127,7 +131,20 @@ class CodeList(Generic[E]):
             return tuple(self.to_canonical[code] for code in codes)
         except KeyError as exc:
             index = codes.index(exc.args[0])
-            raise MappingError(f"{field}[{index}]: unknown {self.name} code {exc.args[0]!r}") from None
+            raise self._refusal(f"{field}[{index}]", exc.args[0]) from None
+
+    def _refusal(self, field: str, code: str) -> MappingError:
+        if self.refusal_rule is None:
+            return MappingError(f"{field}: unknown {self.name} code {code!r}")
+        why = (
+            " (the United Kingdom left the EU on 31 January 2020 and is bound by neither Eurodac nor SIS)"
+            if code.strip().upper() in {"GB", "UK", "GBR"}
+            else ""
+        )
+        return MappingError(
+            f"{self.refusal_rule} {field}: {code!r} is not the code of an EU or Schengen-associated Member State{why}",
+            rule_ids=(self.refusal_rule,),
+        )
 
     def national(self, member: E) -> str:
         """The national code to render a canonical member with.

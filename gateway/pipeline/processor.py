@@ -19,6 +19,7 @@ from gateway.connectors.base import Connector, MappingContext, RawRecord
 from gateway.errors import RecordError
 from gateway.events.models import CaseEvent
 from gateway.pipeline.outcome import DeadLetter, EncodedEvent, Outcome
+from gateway.validation.catalogue import legal_references
 from gateway.validation.stage import ValidationStage, Verdict
 from gateway.validation.state import CaseStates, InMemoryCaseStates
 
@@ -68,6 +69,11 @@ def stacktrace(exc: BaseException, limit: int = 4) -> str:
 def _dead_letter(record: RawRecord, stage: str, exc: BaseException, **extra: Any) -> DeadLetter:
     cls = type(exc)
     trace = stacktrace(exc)
+    if isinstance(exc, RecordError):
+        # A connector that refuses a record under a rule (a Member State it cannot map, CD-00x) names it like the
+        # rule stage does, so the dead letter's gw.rule.ids and legal references say why.
+        extra.setdefault("rule_ids", exc.rule_ids)
+        extra.setdefault("legal_references", exc.legal_references or legal_references(exc.rule_ids))
     return DeadLetter(
         record=record,
         stage=stage,

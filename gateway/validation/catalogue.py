@@ -5,6 +5,8 @@ No rule registers itself on import; adding a module means adding it to ``_MODULE
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from typing import Any
 
 from gateway.validation.rule import Rule
@@ -39,3 +41,18 @@ GROUPS: tuple[tuple[str, tuple[Rule[Any], ...]], ...] = (
 def default_rules() -> tuple[Rule[Any], ...]:
     """Every rule of the catalogue, in documentation order. A new tuple each call; rules are immutable."""
     return tuple(rule for _, rules in GROUPS for rule in rules)
+
+
+@functools.cache
+def _legal_by_id() -> dict[str, str]:
+    return {rule.id: str(rule.legal) for rule in default_rules()}
+
+
+def legal_references(rule_ids: Iterable[str]) -> tuple[str, ...]:
+    """The legal references of catalogue rules, by id, in order and once each; ids the catalogue lacks are skipped.
+
+    A connector that refuses a record under a rule (``MappingError(rule_ids=("CD-004",))``) cannot import the
+    catalogue (it sits below validation); the pipeline fills in the references with this.
+    """
+    table = _legal_by_id()
+    return tuple(dict.fromkeys(table[i] for i in rule_ids if i in table))
