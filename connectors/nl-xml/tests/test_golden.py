@@ -6,11 +6,11 @@ review the diff of the expected file.
 
 from pathlib import Path
 
-from gw_connector_nl_xml import NlXmlConnector
+from gw_connector_nl_xml import NlXmlConfig, NlXmlConnector
 
 from gateway.testing.conformance import assert_golden
 
 
 def test_examples_translate_to_their_expected_events() -> None:
-    config = NlXmlConnector.config_model.model_validate({"member_state": "NL"})
+    config = NlXmlConfig.model_validate({"member_state": "NL"})
     assert_golden(NlXmlConnector(config), Path(__file__).parent / "golden")

@@ -40,7 +40,8 @@ def test_records_come_back_exactly_at_any_chunk_size(samples: list[SampleRecord]
     records = split(export(data), chunk=chunk)
     assert [r.data for r in records] == data
     assert [r.index for r in records] == list(range(25))
-    assert all(r.error is None and r.context == ROOT for r in records)
+    # The context is what a record needs from the file: its XML declaration (the encoding) and the root tag.
+    assert all(r.error is None and r.context == HEAD.replace(b"\n", b"") for r in records)
 
 
 def test_positions_give_the_byte_offset(samples: list[SampleRecord], export: Export) -> None:
@@ -100,7 +101,9 @@ def test_oversized_truncated_record(samples: list[SampleRecord]) -> None:
     records = split(HEAD + b"<Gebeurtenis>" + b"x" * 10_000, chunk=64, limit=1000)
     assert len(records) == 1
     assert len(records[0].data) == 1000
-    assert "longer than 1000 bytes and has no end tag" in str(records[0].error)
+    assert "longer than 1000 bytes (max_record_bytes) and has no end tag" in str(records[0].error)
+    # The dead letter still tells how long the tail was, and its digest, though it keeps only 1000 bytes of it.
+    assert records[0].original_length == len(b"<Gebeurtenis>") + 10_000
 
 
 def test_prefixed_namespace_records_rely_on_the_root_declaration(
@@ -155,7 +158,8 @@ def test_end_tag_hidden_in_a_comment_cuts_short_but_never_maps(
         (b"   \n", "no root element|not an XML export|empty"),
         (b"\xff\xfe<\x00D\x00", "UTF-16"),
         ('<?xml version="1.0" encoding="UTF-16"?>'.encode("utf-16"), "UTF-16"),
-        (b'<?xml version="1.0" encoding="ISO-8859-1"?><DossierExport/>', "'ISO-8859-1' is not supported"),
+        (b'<?xml version="1.0" encoding="Shift_JIS"?><DossierExport/>', "'Shift_JIS' is not supported.*ISO-8859-1"),
+        (b'<?xml version="1.0" encoding="bogus"?><DossierExport/>', "'bogus' is not supported"),
         (b'<?xml version="1.1"?><DossierExport/>', "only XML 1.0"),
         (b"<!DOCTYPE x [<!ENTITY a 'b'>]>" + ROOT, "DOCTYPE"),
         (b'<?xml version="1.0"?>\n<!DOCTYPE DossierExport SYSTEM "http://127.0.0.1:9/x.dtd">' + ROOT, "DOCTYPE"),
@@ -178,8 +182,18 @@ def test_unreadable_files_are_one_clear_error(data: bytes, reason: str) -> None:
 
 @pytest.mark.parametrize("chunk", range(1, 12))
 def test_declared_encoding_is_checked_at_any_chunk_size(chunk: int) -> None:
-    (record,) = split(b'<?xml version="1.0" encoding="ISO-8859-1"?>' + ROOT + b"</DossierExport>", chunk=chunk)
-    assert "'ISO-8859-1' is not supported" in str(record.error)
+    (record,) = split(b'<?xml version="1.0" encoding="EBCDIC-US"?>' + ROOT + b"</DossierExport>", chunk=chunk)
+    assert "'EBCDIC-US' is not supported" in str(record.error)
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [("ISO-8859-1", "iso8859-1"), ("latin1", "iso8859-1"), ("windows-1252", "cp1252"), ("ISO-8859-15", "iso8859-15")],
+)
+def test_a_latin_encoding_declared_is_passed_on(samples: list[SampleRecord], name: str, codec: str) -> None:
+    head = f'<?xml version="1.0" encoding="{name}"?>'.encode()
+    (record,) = split(head + b"\n" + ROOT + samples[0].data + b"</DossierExport>", chunk=5)
+    assert (record.error, record.encoding, record.context) == (None, codec, head + ROOT)
 
 
 def test_utf8_bom_and_declaration_variants_are_accepted(samples: list[SampleRecord]) -> None:

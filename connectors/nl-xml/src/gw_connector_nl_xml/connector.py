@@ -27,10 +27,11 @@ from lxml import etree
 
 from gateway.connectors.base import Connector, ConnectorConfig, Fact, RawRecord, SampleRecord
 from gw_connector_nl_xml import defects, renderer
+from gw_connector_nl_xml.charsets import UTF8, lookup
 from gw_connector_nl_xml.codelists import Codes
 from gw_connector_nl_xml.config import NlXmlConfig
 from gw_connector_nl_xml.mapper import map_record
-from gw_connector_nl_xml.parser import compile_schema, parse_record, safe_parser
+from gw_connector_nl_xml.parser import compile_schema, parse_record, parsers
 from gw_connector_nl_xml.reader import split_records
 
 
@@ -57,7 +58,7 @@ class NlXmlConnector(Connector[NlXmlConfig]):
         super().__init__(config)
         self._codes = Codes.load()
         self._schema = compile_schema()
-        self._parser = safe_parser()
+        self._parsers = parsers()
 
     def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
         """Cut an export into records, streaming; problems become records with ``error`` set."""
@@ -68,9 +69,23 @@ class NlXmlConnector(Connector[NlXmlConfig]):
             max_record_bytes=self.config.max_record_bytes,
         )
 
+    def from_message(
+        self, value: bytes, source: str, position: str, index: int, headers: Mapping[str, bytes] | None = None
+    ) -> RawRecord:
+        """A record from a raw topic: one ``Gebeurtenis`` a message.
+
+        A record replayed from a file's dead letter carries that file's encoding (``gw.source.encoding``) and is
+        read in it, so an ISO-8859-1 export's record reads as it did from the file. Any other message is UTF-8
+        (or says otherwise in its own XML declaration).
+        """
+        name = (headers or {}).get("gw.source.encoding", b"").decode("ascii", "replace")
+        encoding = (lookup(name) if name else None) or UTF8
+        return RawRecord(data=value, source=source, position=position, index=index, encoding=encoding.codec)
+
     def parse(self, record: RawRecord) -> etree._Element:
-        """The record's ``Gebeurtenis`` element, well-formed and valid under the XSD."""
-        return parse_record(record, self._parser, self._schema)
+        """The record's ``Gebeurtenis`` element, well-formed and valid under the XSD, read in its encoding."""
+        parser = self._parsers[(lookup(record.encoding) or UTF8).codec]
+        return parse_record(record, parser, self._schema)
 
     def map(self, parsed: Any) -> list[Fact]:
         """The one fact a ``Gebeurtenis`` records."""

@@ -5,10 +5,11 @@ bytes (attribute quoting, namespace declarations, character references, white sp
 must keep every record's bytes untouched. So the reader is a byte-level splitter that knows only the few tokens
 that delimit records, and each record is parsed on its own later (``parser.parse_record``):
 
-- prolog: an optional UTF-8 byte order mark, an optional XML declaration (version 1.0, encoding UTF-8 only),
-  comments and processing instructions, then the root start tag ``<DossierExport>`` in the export namespace. The
-  prefix the root uses for that namespace (none with a default namespace, the usual case) names the record
-  element. A DOCTYPE is refused, and with it every entity declaration: nothing in the file is read then.
+- prolog: an optional UTF-8 byte order mark, an optional XML declaration (version 1.0, an encoding of
+  ``charsets.SUPPORTED``: UTF-8, the default, or a one-byte Latin encoding), comments and processing
+  instructions, then the root start tag ``<DossierExport>`` in the export namespace. The prefix the root uses for
+  that namespace (none with a default namespace, the usual case) names the record element. A DOCTYPE is refused,
+  and with it every entity declaration: nothing in the file is read then.
 - body: records ``<Gebeurtenis ...>...</Gebeurtenis>``; between them only white space, comments and processing
   instructions. Anything else is cut out as one error record, up to the next record or the root end tag.
 - epilog: the root end tag, then again only white space, comments and processing instructions.
@@ -16,14 +17,20 @@ that delimit records, and each record is parsed on its own later (``parser.parse
 A record ends at the first ``</Gebeurtenis>`` after its start: records do not nest, and a record whose text hides
 that end tag (in a comment or CDATA section) is cut short, fails to parse and goes to the dead-letter queue with
 the rest of it - never silently mapped. Memory stays at one chunk plus one record: a record longer than
-``max_record_bytes`` is skipped to its end tag and dead-lettered with only its first ``max_record_bytes`` bytes.
-A file cut off inside a record yields that tail as a record with ``error`` set; the records before it are whole.
+``max_record_bytes`` is streamed through ``OversizedRecord`` to its end tag and dead-lettered with only its first
+``max_record_bytes`` bytes, but with the length and SHA-256 of all of it. A file cut off inside a record yields
+that tail as a record with ``error`` set; the records before it are whole.
+
+Each record's ``context`` is the file's XML declaration, if it has one, and the root start tag: what a record
+needs to be read as it stands in the file (its encoding, the namespace prefixes it may rely on), and what lets
+the parser tell a record in an undeclared encoding from one whose file declared it wrongly.
 
 Every problem the reader finds becomes a ``RawRecord`` with ``error`` set, so one bad file never stops the run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from collections.abc import Generator, Iterator
@@ -32,8 +39,9 @@ from typing import BinaryIO, Final
 
 from lxml import etree
 
-from gateway.connectors.base import RawRecord
+from gateway.connectors.base import OversizedRecord, RawRecord
 from gateway.errors import ParseError
+from gw_connector_nl_xml.charsets import UTF8, declared, lookup, supported_names
 from gw_connector_nl_xml.parser import safe_parser
 from gw_connector_nl_xml.spec import NS, RECORD, ROOT
 
@@ -45,11 +53,10 @@ _START_TAG: Final = re.compile(
 _GT: Final = re.compile(rb">")
 _COMMENT_END: Final = re.compile(rb"-->")
 _PI_END: Final = re.compile(rb"\?>")
-_DECL_ENCODING: Final = re.compile(rb"""\sencoding\s*=\s*(["'])([^"']*)\1""")
 _DECL_VERSION: Final = re.compile(rb"""\sversion\s*=\s*(["'])([^"']*)\1""")
-_UTF8_NAMES: Final = frozenset({b"utf-8", b"utf8"})
 _BOM_UTF8: Final = b"\xef\xbb\xbf"
 _PROLOG_LIMIT: Final = 64 * 1024
+_PARTIAL_TAG: Final = 1024  # longest tag a search looks for (with the white space an end tag may hold)
 
 Span = tuple[int, int]
 Steps = Generator[RawRecord, None, int | None]  # yields records, returns where to go on (None: stop)
@@ -92,7 +99,9 @@ def split_records(
 
     Returns:
         Records in file order, ``index`` counting from 0 over everything yielded; each record's ``context`` is
-        the root start tag, which binds the namespace prefixes the record may rely on.
+        the file's XML declaration (if any) and root start tag, which say the record's encoding and bind the
+        namespace prefixes it may rely on, and its ``encoding`` the Python codec of the file's encoding
+        (``utf-8`` unless declared otherwise).
     """
     if chunk_bytes < 1 or max_record_bytes < 1:
         raise ValueError("chunk_bytes and max_record_bytes must be positive")
@@ -110,6 +119,8 @@ class _Splitter:
         self._eof = False
         self._index = 0
         self._context = b""
+        self._encoding = UTF8
+        self._prolog_decl = b""  # the file's XML declaration, if any: part of every record's context
 
     # ---- window ----------------------------------------------------------------------------------------------
 
@@ -146,8 +157,10 @@ class _Splitter:
 
     def _resume(self, scan: int) -> int:
         # A match cut off by the window's end starts at its last '<' (every tag pattern starts with one and holds
-        # no other) or in its last two bytes (the '-->' and '?>' patterns): search again from there.
-        last = self._buf.rfind(b"<", scan - self._base)
+        # no other) or in its last two bytes (the '-->' and '?>' patterns): search again from there. Only a '<'
+        # near the end can start one (a tag is short): an earlier '<' followed by a long text (a 50 MB text node)
+        # would otherwise hold the window at it, and all of the text in memory.
+        last = self._buf.rfind(b"<", max(scan, self._end - _PARTIAL_TAG) - self._base)
         return max(scan, min(self._end if last < 0 else last + self._base, self._end - 2))
 
     def _search(self, pattern: re.Pattern[bytes], start: int, keep: int, limit: int) -> Span | _Miss:
@@ -179,6 +192,28 @@ class _Splitter:
             if not self._fill(scan):
                 return _Miss.EOF
 
+    def _stream_into(self, tracker: OversizedRecord, pattern: re.Pattern[bytes], start: int, scan: int) -> Span | _Miss:
+        """Find ``pattern`` from ``scan``, feeding ``tracker`` every byte from ``start`` to the match's end.
+
+        The bytes are handed on as the window moves and then forgotten, so memory stays at one window whatever
+        the distance; at the end of the stream every byte left has been fed.
+        """
+        fed = start
+        while True:
+            found = pattern.search(self._buf, scan - self._base)
+            upto = self._end if found is None else found.end() + self._base
+            if found is None:
+                scan = upto = self._resume(scan)
+            with memoryview(self._buf) as view:  # released before the window is resized
+                tracker.update(view[fed - self._base : upto - self._base])
+            fed = upto
+            if found is not None:
+                return found.start() + self._base, upto
+            if not self._fill(scan):
+                with memoryview(self._buf) as view:
+                    tracker.update(view[fed - self._base :])
+                return _Miss.EOF
+
     def _skip_ws(self, pos: int) -> int:
         while True:
             ws = _WS.match(self._buf, pos - self._base)
@@ -188,16 +223,32 @@ class _Splitter:
 
     # ---- output ----------------------------------------------------------------------------------------------
 
+    def _position(self, at: int, what: str) -> str:
+        return f"{what} {self._index} at byte {at}"
+
     def _emit(self, data: bytes, at: int, error: str | None = None, *, what: str = "record") -> RawRecord:
-        position = f"{what} {self._index} at byte {at}"
+        position = self._position(at, what)
         record = RawRecord(
             data=data,
             source=self._source,
             position=position,
             index=self._index,
-            encoding="utf-8",
+            encoding=self._encoding.codec,
             context=self._context,
             error=None if error is None else ParseError(error, position=position),
+        )
+        self._index += 1
+        return record
+
+    def _emit_oversized(self, tracker: OversizedRecord, at: int, error: str | None = None) -> RawRecord:
+        """The error record of an over-long record: its first bytes, and the length and SHA-256 of all of it."""
+        position = self._position(at, "record")
+        record = tracker.record(self._source, position, self._index)
+        record = dataclasses.replace(
+            record,
+            encoding=self._encoding.codec,
+            context=self._context,
+            error=record.error if error is None else ParseError(error, position=position),
         )
         self._index += 1
         return record
@@ -211,7 +262,7 @@ class _Splitter:
         except _FatalError as exc:
             yield self._emit(self._slice(self._base, min(self._end, self._base + self._max)), 0, str(exc), what="file")
             return
-        self._context = root.tag
+        self._context = self._prolog_decl + root.tag
         pos = root.end if root.empty else (yield from self._body(root))
         if pos is not None:
             yield from self._epilog(pos)
@@ -261,10 +312,17 @@ class _Splitter:
         version = _DECL_VERSION.search(decl)
         if version is None or version.group(2) != b"1.0":
             raise _FatalError(f"unsupported XML declaration {decl!r}: only XML 1.0 is read")
-        encoding = _DECL_ENCODING.search(decl)
-        if encoding is not None and encoding.group(2).lower() not in _UTF8_NAMES:
-            name = encoding.group(2).decode("ascii", "replace")
-            raise _FatalError(f"encoding {name!r} is not supported: exports must be UTF-8")
+        named = declared(decl)
+        if named is not None:
+            name = named.decode("ascii", "replace")
+            encoding = lookup(name)
+            if encoding is None:
+                raise _FatalError(
+                    f"encoding {name!r} is not supported: an export is written in one of {supported_names()} "
+                    "(UTF-8 without a declaration)"
+                )
+            self._encoding = encoding
+        self._prolog_decl = decl
         return end
 
     def _root(self, pos: int) -> _Root:
@@ -346,22 +404,18 @@ class _Splitter:
             )
             return None
         if found is _Miss.TOO_LONG:
-            head = self._slice(pos, pos + self._max)
-            rest = self._skip(root.record_close, pos + self._max)
-            if rest is _Miss.EOF or rest is _Miss.TOO_LONG:
-                yield self._emit(
-                    head,
+            tracker = OversizedRecord(self._max)
+            # Search again from the start tag's end: an end tag cut by the window's edge was not seen yet.
+            rest = self._stream_into(tracker, root.record_close, pos, pos if isinstance(gt, _Miss) else gt[1])
+            if isinstance(rest, _Miss):
+                yield self._emit_oversized(
+                    tracker,
                     pos,
-                    f"truncated file: the record at byte {pos} is longer than {self._max} "
-                    "bytes and has no end tag before the end of the file",
+                    f"truncated file: the record at byte {pos} is longer than {self._max} bytes (max_record_bytes) "
+                    f"and has no end tag before the end of the file ({tracker.length} bytes are left of it)",
                 )
                 return None
-            yield self._emit(
-                head,
-                pos,
-                f"record of {rest[1] - pos} bytes exceeds the limit of {self._max} bytes; "
-                f"only its first {self._max} bytes are kept",
-            )
+            yield self._emit_oversized(tracker, pos)
             return rest[1]
         yield self._emit(self._slice(pos, found[1]), pos)
         return found[1]

@@ -6,7 +6,8 @@ a canonical value the format cannot carry (rendering is for samples, where that 
 
 Decisions:
 
-- Dates are ``YYYY-MM-DD`` without offset.
+- Dates are ``YYYY-MM-DD`` without offset: the XSD checks them and pydantic reads them; where a reader is
+  needed, it is the shared ``gateway.connectors.values.parse_date`` in its default form.
 - A date of birth may be partial, BRP style: unknown parts are zero. ``1990-07-00`` is July 1990 (precision
   MONTH), ``1990-00-00`` the year 1990 (YEAR), ``0000-00-00`` wholly unknown (UNKNOWN). A known day with an
   unknown month, or a known month with an unknown year, is refused.
@@ -16,7 +17,9 @@ Decisions:
   ``ambiguous_local_time`` says (default: the first occurrence, summer time) with a CN-DST-001 warning on the
   fact: the format cannot say which is meant.
 - Amounts are euro with a decimal point and exactly two decimals (``1234.50``): no decimal comma, no thousands
-  separator, so the XSD's ``xs:decimal`` checks them.
+  separator, no sign, so the XSD's ``xs:decimal`` checks them. That is stricter than the shared ``parse_decimal``
+  (which takes thousands separators and fewer decimals), so ``parse_amount`` stays national; it explains what the
+  XSD refused in an amount (a negative one says so).
 - Flags are ``J`` (ja) or ``N`` (nee).
 """
 
@@ -36,19 +39,8 @@ _AMOUNT: Final = re.compile(r"[0-9]{1,10}\.[0-9]{2}")
 _CENT: Final = Decimal("0.01")
 
 
-def parse_date(text: str) -> dt.date:
-    """A calendar date ``YYYY-MM-DD``."""
-    # fromisoformat alone also takes other ISO 8601 forms (20250304, 2025-W10-2); the dashes rule them out.
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise ValueError(f"{text!r} is not a date YYYY-MM-DD")
-
-
 def format_date(value: dt.date) -> str:
-    """Inverse of ``parse_date``."""
+    """Inverse of the shared ``parse_date`` in its default form ``yyyy-mm-dd``."""
     return value.isoformat()
 
 
@@ -121,11 +113,21 @@ def format_local_datetime(value: dt.datetime) -> str:
     return local.replace(tzinfo=None).isoformat()
 
 
-def parse_amount(text: str) -> Decimal:
-    """A euro amount with a decimal point and two decimals."""
-    if _AMOUNT.fullmatch(text) is None:
-        raise ValueError(f"{text!r} is not an amount like 1234.50 (decimal point, two decimals)")
-    return Decimal(text)
+def parse_amount(text: str, field: str) -> Decimal:
+    """A euro amount with a decimal point and two decimals, without sign or thousands separator.
+
+    Raises:
+        ValueError: Naming ``field``: the amount is negative (said so: a refund written as an amount), or not
+            in the format's form.
+    """
+    if _AMOUNT.fullmatch(text) is not None:
+        return Decimal(text)
+    if text.strip().startswith(("-", "\N{MINUS SIGN}")):
+        raise ValueError(f"{field}: {text!r} is negative; amounts are written without a sign")
+    raise ValueError(
+        f"{field}: {text!r} is not an amount like 1234.50 (decimal point, exactly two decimals, no thousands "
+        "separator, no currency)"
+    )
 
 
 def format_amount(value: Decimal) -> str:

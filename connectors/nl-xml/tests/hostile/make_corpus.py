@@ -19,8 +19,17 @@ REC = (
 ).encode()
 
 
-def doc(*records: bytes, prolog: bytes = b"") -> bytes:
-    return DECL + prolog + ROOT + b"".join(b"  " + r + b"\n" for r in records) + END
+# A record with free text, where a national system writes accented names.
+STATUS = (
+    f'<Gebeurtenis xmlns="{NS}"><Zaaknummer>NL-2025-0000001</Zaaknummer><VNummer>1234567890</VNummer>'
+    "<Tijdstip>2025-03-05T10:15:00</Tijdstip><Statuswijziging><Besluitnummer>RD-NL-0000001</Besluitnummer>"
+    "<Status>GESCHORST</Status><Ingangsdatum>2025-03-05</Ingangsdatum>"
+    "<Toelichting>Beroep van de heer José Müller</Toelichting></Statuswijziging></Gebeurtenis>"
+)
+
+
+def doc(*records: bytes, prolog: bytes = b"", decl: bytes = DECL) -> bytes:
+    return decl + prolog + ROOT + b"".join(b"  " + r + b"\n" for r in records) + END
 
 
 def with_ref(ref: bytes) -> bytes:
@@ -58,7 +67,13 @@ CORPUS: dict[str, bytes] = {
     "oversized_record.xml": doc(REC, REC.replace(b"</Tijdstip>", b"</Tijdstip><!--" + b"x" * 20_000 + b"-->"), REC),
     "oversized_field.xml": doc(REC.replace(b"RD-NL-0000001", b"RD" + b"9" * 5000)),
     "invalid_utf8.xml": doc(REC, with_ref(b"\xc3\x28\xff"), REC),
-    "latin1_declared.xml": b'<?xml version="1.0" encoding="ISO-8859-1"?>\n' + ROOT + with_ref(b"\xe9") + END,
+    "latin1_in_utf8.xml": doc(REC, STATUS.encode("latin-1"), REC),
+    "latin1_undeclared.xml": doc(STATUS.encode("latin-1"), decl=b""),
+    "ok_latin1_declared.xml": doc(STATUS.encode("latin-1"), decl=b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'),
+    "ok_cp1252_declared.xml": doc(
+        STATUS.replace("heer", "heer \N{EURO SIGN}").encode("cp1252"),
+        decl=b"<?xml version='1.0' encoding='windows-1252'?>\n",
+    ),
     "utf16.xml": doc(REC).decode().encode("utf-16"),
     "utf32.xml": doc(REC).decode().encode("utf-32"),
     "truncated.xml": doc(REC, REC)[: len(DECL + ROOT) + len(REC) + 3 + 150],
