@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gateway.cli.common import load_settings, make_connector
@@ -73,4 +74,5 @@ def _print(report: DryRunReport, records: bool) -> None:
         for item in report.items:
             if not item.ok:
                 rules = f" [{', '.join(item.rule_ids)}]" if item.rule_ids else ""
-                console.print(f"  {item.position}: [red]{item.stage}[/]{rules} {item.error}", highlight=False)
+                error = escape(str(item.error))  # "[connectors.de-csv]" in a message is text, not markup
+                console.print(f"  {item.position}: [red]{item.stage}[/]{rules} {error}", highlight=False)

@@ -118,7 +118,7 @@ def test_no_header_at_all(connector):
         (b'a;"b"c' + b";" * 74, "malformed quoting"),
         (b"a\x00b" + b";" * 75, "NUL byte at character 1"),
         (b"a\x1b[31mb" + b";" * 75, "control character U\\+001B"),
-        (b"\x80uro" + b";" * 75, "control character U\\+0080"),
+        (b"\x80uro" + b";" * 75, "column Aktenzeichen: byte 0x80 is a control character in ISO-8859-1 \\(U\\+0080\\)"),
         ("Müller".encode() + b";" * 75, "UTF-8 but the file has no byte-order mark"),
         (b"a\nb" + b";" * 75, "line break outside quotes"),
         (b'"a"\n"b"' + b";" * 75, "line break outside quotes"),
@@ -130,9 +130,11 @@ def test_malformed_rows(connector, data, reason):
     assert info.value.position == "line 2"
 
 
-def test_invalid_utf8_names_byte_and_offset(connector):
-    with pytest.raises(ParseError, match=r"not valid utf-8: byte 0xff at offset 3"):
-        connector.parse(record(b"abc\xff" + b";" * 75, encoding="utf-8"))
+def test_invalid_utf8_names_byte_and_column(connector):
+    with pytest.raises(
+        ParseError, match=r"^column Personenkennung: byte 0x9d is not valid UTF-8 \(invalid start byte\)$"
+    ):
+        connector.parse(record(b'abc;"x;""y"\x9d' + b";" * 74, encoding="utf-8"))
 
 
 def test_field_longer_than_the_limit(make_connector):
@@ -153,7 +155,7 @@ def test_control_total(connector):
     payload = EXAMPLES[m.EventType.ASSISTANCE_GRANTED]
     row = render_row(fact(payload), connector._tables, Style(connector._zone, thousands=True))
     assert row.betrag_eur == "2.220,50"
-    for bad, reason in (("2.220,49", "is not the sum"), ("", "Betrag_EUR is required"), ("2220.50", "not an amount")):
+    for bad, reason in (("2.220,49", "is not the sum"), ("", "Betrag_EUR is required"), ("2220.50", "decimal point")):
         with pytest.raises(MappingError, match=reason):
             facts_of(connector, encode_row(row._replace(betrag_eur=bad), "iso-8859-1"))
     departure = render_row(fact(EXAMPLES[m.EventType.DEPARTURE_CONFIRMED]), connector._tables, Style(connector._zone))
@@ -372,3 +374,52 @@ def test_ambiguous_row_time_is_refused_when_set_to_reject(make_connector):
     )
     with pytest.raises(MappingError, match="Zeitpunkt: 2025-10-26 02:30:00 occurs twice"):
         facts_of(connector, data)
+
+
+# ---- text in the wrong encoding: the message names the column and the likely encoding -------------------------
+
+
+def test_windows_1252_byte_in_a_utf8_file_names_column_and_encoding(connector):
+    data = b"a;b;c;d;12\x80" + b";" * 71
+    with pytest.raises(ParseError) as info:
+        connector.parse(record(data, encoding="utf-8"))
+    message = info.value.message
+    assert message.startswith("column Betrag_EUR: byte 0x80 is not valid UTF-8 (invalid start byte); ")
+    assert "the file looks Windows-1252 encoded (0x80 is '€' there)" in message
+    assert 'export it as UTF-8, or set encoding = "windows-1252" in [connectors.de-csv]' in message
+
+
+def test_windows_1252_text_converted_to_utf8_as_latin1_is_named(connector):
+    data = "a;b;c;d;12\x80".encode() + b";" * 71  # U+0080: what 0x80 becomes when taken for ISO-8859-1
+    with pytest.raises(ParseError, match=r"^column Betrag_EUR: control character U\+0080 .* Windows-1252 .*'€'"):
+        connector.parse(record(data, encoding="utf-8"))
+
+
+def test_a_file_configured_windows_1252_reads_its_euro_signs_and_quotes(make_connector, read_bytes, csv_file):
+    c = make_connector(encoding="windows-1252")
+    payload = EXAMPLES[m.EventType.ASSISTANCE_REFUSED].model_copy(
+        update={"reason_text": "\u201eZu sp\u00e4t\u201c \u2013 5 \u20ac"}
+    )
+    data = csv_file([rendered(c, payload, encoding="cp1252")], encoding="cp1252")
+    (raw,) = read_bytes(c, data)
+    assert raw.encoding == "windows-1252"
+    assert b"\x84Zu sp\xe4t\x93 \x96 5 \x80" in raw.data
+    assert c.map(c.parse(raw)) == [fact(payload)]
+
+
+def test_utf8_in_a_windows_1252_file_is_still_refused(make_connector):
+    c = make_connector(encoding="windows-1252")
+    with pytest.raises(ParseError, match=r"column Personenkennung: text is UTF-8 .* read as Windows-1252"):
+        c.parse(record("a;Müller".encode() + b";" * 74, encoding="windows-1252"))
+
+
+def test_a_negative_assistance_amount_says_it_is_negative(connector):
+    payload = EXAMPLES[m.EventType.ASSISTANCE_APPLIED]
+    row = render_row(fact(payload), connector._tables, Style(connector._zone))
+    items = row.leistungen.split("|")
+    assert any(item.count(":") == 2 for item in items), "the example must have an amount"
+    negative = "|".join(f"{i.rsplit(':', 1)[0]}:-200,00" if i.count(":") == 2 else i for i in items)
+    with pytest.raises(MappingError, match=r"^Leistungen: '-200,00' is negative; amounts are written without a sign$"):
+        facts_of(connector, encode_row(row._replace(leistungen=negative), "iso-8859-1"))
+    with pytest.raises(MappingError, match=r"^Betrag_EUR: '-200,00' is negative"):
+        facts_of(connector, encode_row(row._replace(betrag_eur="-200,00"), "iso-8859-1"))

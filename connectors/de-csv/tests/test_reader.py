@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -112,26 +113,53 @@ def test_unterminated_quote_at_end_of_file_is_one_error_record_with_all_bytes():
     assert "unterminated quoted field" in bad.error.message
 
 
-def test_oversized_record_comes_in_parts_that_keep_every_byte():
+@pytest.mark.parametrize("chunk", [1, 7, 300, 65536])
+def test_oversized_record_is_one_error_record_with_the_whole_records_length_and_digest(chunk):
     big = b"x" * 2500
-    data = b"A\n" + big + b"\nok\n"
-    records = read(data, chunk=300, limit=1000)
-    parts = [r for r in records if r.error is not None]
-    assert b"".join(r.data for r in parts) == big
-    assert [len(r.data) for r in parts] == [1000, 1000, 500]
-    assert [r.position for r in parts] == ["line 2, part 1", "line 2, part 2", "line 2, part 3"]
-    assert all("max_record_bytes" in r.error.message for r in parts)  # type: ignore[union-attr]
-    assert records[-1].data == b"ok"
-    assert records[-1].error is None
+    data = b"A\n" + big + b"\r\nok\n"
+    records = read(data, chunk=chunk, limit=1000)
+    assert [r.position for r in records] == ["line 2", "line 3"]
+    bad, ok = records
+    assert bad.data == big[:1000]
+    assert bad.original_length == 2500
+    assert bad.original_sha256 == hashlib.sha256(big).hexdigest()
+    assert bad.context == b"A"
+    assert isinstance(bad.error, ParseError)
+    assert "record of 2500 bytes exceeds the limit of 1000 (max_record_bytes)" in bad.error.message
+    assert (ok.data, ok.error, ok.index) == (b"ok", None, 1)
+
+
+def test_record_just_over_the_limit_found_whole_in_one_chunk_is_an_error_too():
+    records = read(b"A\n" + b"y" * 1001 + b"\nok\n", limit=1000)
+    assert records[0].original_length == 1001
+    assert records[0].error is not None
+    assert read(b"A\n" + b"y" * 1000 + b"\n", limit=1000)[0].error is None
 
 
 def test_oversized_quoted_record_resumes_after_its_end():
     inner = b"y\n" * 800
     data = b'A\n1;"' + inner + b'"\n2;ok\n'
     records = read(data, chunk=64, limit=500)
-    assert b"".join(r.data for r in records[:-1]) == b'1;"' + inner + b'"'
-    assert records[-1].data == b"2;ok"
-    assert records[-1].position == "line 803"
+    assert len(records) == 2
+    assert records[0].original_length == len(b'1;"' + inner + b'"')
+    assert records[1].data == b"2;ok"
+    assert records[1].position == "line 803"
+
+
+def test_oversized_record_cut_short_by_the_end_of_the_file_says_both():
+    records = read(b'A\n1;"' + b"z" * 3000, chunk=100, limit=1000)
+    assert len(records) == 1
+    message = records[0].error.message  # type: ignore[union-attr]
+    assert "exceeds the limit of 1000" in message
+    assert "unterminated quoted field" in message
+    assert records[0].original_length == 3003
+
+
+def test_oversized_header_makes_every_record_a_dead_letter():
+    records = read(b"H" * 2000 + b"\na;b\n", limit=1000)
+    assert [r.position for r in records] == ["line 1", "line 2"]
+    assert records[0].original_length == 2000
+    assert all("header line is unusable: it is longer than max_record_bytes" in r.error.message for r in records)  # type: ignore[union-attr]
 
 
 def test_memory_stays_bounded_on_a_line_without_end(monkeypatch):
@@ -149,8 +177,34 @@ def test_memory_stays_bounded_on_a_line_without_end(monkeypatch):
 
     monkeypatch.setattr(reader, "bytearray", Probe, raising=False)
     records = read(b"A\n" + b"z" * 8_000_000, chunk=65536, limit=100_000)
-    assert sum(len(r.data) for r in records) == 8_000_000
+    assert [(len(r.data), r.original_length) for r in records] == [(100_000, 8_000_000)]
     assert max(sizes) <= 100_000 + 2 * 65536
+
+
+def test_bare_cr_ends_a_record_like_lf_and_crlf():
+    # A line ending in a bare CR (one program of the chain writing classic Mac line ends) must not glue the
+    # next row onto it: both rows are read, and the lines are counted as an editor shows them.
+    records = cut(b"A;B\na;b\rc;d\r\ne;f\r")
+    assert [(r[0], r[1]) for r in records] == [(b"A;B", 1), (b"a;b", 2), (b"c;d", 3), (b"e;f", 4)]
+
+
+def test_a_file_with_only_bare_cr_line_ends_reads_like_crlf():
+    crlf = b"A;B\r\na;b\r\n\r\nc;d\r\n"
+    assert [(r.data, r.position) for r in read(crlf.replace(b"\r\n", b"\r"))] == [
+        (r.data, r.position) for r in read(crlf)
+    ]
+
+
+def test_bare_cr_inside_quotes_is_data():
+    row = b'1;"one\rtwo";"three\r"'
+    records = cut(HEADER + b"\n" + row + b"\n2;x;y\n")
+    assert [(r[0], r[1]) for r in records] == [(HEADER, 1), (row, 2), (b"2;x;y", 5)]
+
+
+def test_bare_cr_split_across_chunks():
+    data = b"A\rb\r\nc\rd\r"
+    for chunk in range(1, len(data) + 1):
+        assert [r[0] for r in cut(data, chunk)] == [b"A", b"b", b"c", b"d"], chunk
 
 
 def test_broken_header_makes_every_record_a_dead_letter():

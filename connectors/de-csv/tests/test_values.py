@@ -232,6 +232,23 @@ def test_bad_amounts(text):
         v.parse_amount(text, "Betrag_EUR")
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("-200,00", "^Leistungen: '-200,00' is negative; amounts are written without a sign$"),
+        ("\u2212200,00", "is negative"),
+        ("-1.234,50", "is negative"),
+        ("12.50", "^Leistungen: '12.50' has a decimal point; write a decimal comma: 12,50$"),
+        ("12,5", "is not an amount in the form 1.234,50 \\(exactly two decimals"),
+        ("1,234.50", "has a separator after the decimal ','"),
+        ("1.23,00", "misplaced thousands separators"),
+    ],
+)
+def test_bad_amounts_say_what_is_wrong(text, reason):
+    with pytest.raises(MappingError, match=reason):
+        v.parse_amount(text, "Leistungen")
+
+
 @given(st.decimals(min_value=0, max_value=Decimal("9999999999.99"), places=2), st.booleans())
 def test_amount_spellings_round_trip(amount, thousands):
     text = v.format_amount(amount, thousands=thousands)

@@ -90,6 +90,12 @@ def files() -> dict[str, bytes]:
         "header_unknown_column.csv": CRLF.join([line([*HEADER, "Intern"]), ok + b";x"]) + CRLF,
         "no_header.csv": CRLF.join([ok, ok]) + CRLF,
         "cr_only_line_ends.csv": export([ok, ok]).replace(CRLF, b"\r"),
+        # One row ends with a bare CR: it still ends the row, so the next one is not glued onto it.
+        "bare_cr_line_end.csv": CRLF.join([line(list(HEADER)), ok + b"\r" + ok, ok]) + CRLF,
+        # Inside quotes a bare CR is data, like CR LF.
+        "bare_cr_in_quoted_field.csv": export(
+            [line(row(m.EventType.ASSISTANCE_REFUSED, begruendung="Zeile 1\rZeile 2\r")), ok]
+        ),
         "quotes_only.csv": b'"' * 100_001 + b"\n" + b'"' * 99_999 + b"\n",
         "quoted_line_breaks.csv": export([line(row(m.EventType.ASSISTANCE_REFUSED, begruendung="\n" * 50_000)), ok]),
         "daylight_saving_gap.csv": export([ok, line(row(m.EventType.ENTRY_RECORDED, zeitpunkt="30.03.2025 02:30"))]),

@@ -7,7 +7,8 @@ Usage (from the repository root)::
 Times are CPU time of this process (``time.process_time``), the best of ``--rounds``, so other load on the
 machine disturbs them less; the inputs each step needs are frozen out of the garbage collector's sight, since
 a pipeline does not hold 20,000 records; a fixed pure-Python loop is timed first to compare machines and loads.
-Besides the connector's own parse (pydantic-core's ``validate_json`` on the raw bytes, plus the depth and duplicate-key
+Reading is also timed with the same records as one pretty-printed JSON array (the other form of an export). Besides
+the connector's own parse (pydantic-core's ``validate_json`` on the raw bytes, plus the depth and duplicate-key
 checks) it times the route through a ``dict``: ``json.loads`` with a duplicate-key hook, then validation of
 the ``dict`` (lax, since strict validation of Python objects refuses ISO date strings).
 """
@@ -92,6 +93,8 @@ def measure(records: int, rounds: int) -> None:
     buf = io.BytesIO()
     c.write_export(buf, _sample(c, records, seed=7))
     data = buf.getvalue()
+    # The same records as one pretty-printed JSON array, the other form an export may take.
+    array = b"[\n  " + b",\n  ".join(data.splitlines()) + b"\n]\n"
     raw: list[RawRecord] = list(c.read(io.BytesIO(data), "bench"))
     parsed = [c.parse(r) for r in raw]
     ctx, codec = identity_context(c), EventCodec()
@@ -103,6 +106,7 @@ def measure(records: int, rounds: int) -> None:
     print(f"{'calibration (1e6 adds)':<40} {_best(rounds, 1, _calibrate) * 1e3:8.1f} ms")
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("read (split lines)", lambda: _each(list(range(1)), lambda _: _drain(c.read(io.BytesIO(data), "bench")))),
+        ("  read a JSON array instead", lambda: _drain(c.read(io.BytesIO(array), "bench"))),
         ("parse (validate_json + checks)", lambda: _each(raw, c.parse)),
         ("  of which validate_json alone", lambda: _each(raw, lambda r: RECORD.validate_json(r.data))),
         ("map", lambda: _each(parsed, c.map)),

@@ -6,11 +6,11 @@ review the diff of the expected file.
 
 from pathlib import Path
 
-from gw_connector_fr_jsonl import FrJsonlConnector
+from gw_connector_fr_jsonl import FrJsonlConfig, FrJsonlConnector
 
 from gateway.testing.conformance import assert_golden
 
 
 def test_examples_translate_to_their_expected_events() -> None:
-    config = FrJsonlConnector.config_model.model_validate({"member_state": "FR"})
+    config = FrJsonlConfig.model_validate({"member_state": "FR"})
     assert_golden(FrJsonlConnector(config), Path(__file__).parent / "golden")

@@ -7,6 +7,7 @@ floods of keys: none may crash, hang, or raise anything but a ``RecordError``.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -76,7 +77,8 @@ def test_oversized_records() -> None:
     big = b'{"numeroDossier":"' + b"A" * 100_000 + b'"}'
     [record] = c.read(io.BytesIO(big + b"\n"), "big")
     assert isinstance(record.error, ParseError)
-    assert "exceeds max_record_bytes" in _outcome(c, record)  # type: ignore[operator]
+    assert "line 1 of 100020 bytes exceeds the limit of 4096 (max_record_bytes)" in _outcome(c, record)  # type: ignore[operator]
+    assert (record.original_length, record.original_sha256) == (len(big), hashlib.sha256(big).hexdigest())
     message = c.from_message(big, "raw.fr", "raw.fr/0/0", 0)
     assert "exceeds the limit of 4096" in _outcome(c, message)  # type: ignore[operator]
 

@@ -132,7 +132,8 @@ def test_free_texts_may_hold_line_breaks_but_not_nul(example_objects: dict[T, Ob
         ("420,00", "decimal comma"),
         (420.001, "not the number 420.001"),
         (420.5, "not the number 420.5"),
-        ("-420.00", "two decimals"),
+        ("-420.00", "amount '-420.00' is negative; amounts are written without a sign"),
+        ("-200,00", "amount '-200,00' is negative; amounts are written without a sign"),
     ],
 )
 def test_bad_amounts(amount: object, message: str, example_objects: dict[T, Obj], translate: Translate) -> None:
@@ -163,7 +164,7 @@ def test_long_number_literal_is_refused_not_rounded(example_objects: dict[T, Obj
             lambda r: r["aide"]["composantes"][2].update(forme="CARTE"),
             "aide.composantes[2].forme: unknown assistance_form code 'CARTE'",
         ),
-        (T.ASSISTANCE_GRANTED, lambda r: r["aide"].update(etatMembreOctroi="UK"), "aide.etatMembreOctroi: unknown"),
+        (T.ASSISTANCE_GRANTED, lambda r: r["aide"].update(etatMembreOctroi="UK"), "CD-004 aide.etatMembreOctroi: 'UK'"),
         (T.EURODAC_HIT_RECEIVED, lambda r: r["eurodac"].update(categorie="X"), "eurodac.categorie: unknown"),
     ],
 )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+from unittest.mock import patch
 
 import pytest
 from gw_connector_fr_jsonl import FrJsonlConfig, FrJsonlConnector
-from gw_connector_fr_jsonl.reader import read_lines
+from gw_connector_fr_jsonl.reader import read_export, read_lines
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.connectors.base import RawRecord
 from gateway.errors import ParseError
@@ -77,7 +81,9 @@ def test_oversized_line_keeps_its_head_and_the_next_lines_are_read() -> None:
     assert [r.position for r in records] == ["line 1", "line 2", "line 3"]
     assert records[1].data == long[:100]
     assert isinstance(records[1].error, ParseError)
-    assert f"line of {len(long) + 1} bytes" in str(records[1].error)
+    assert f"line 2 of {len(long)} bytes exceeds the limit of 100 (max_record_bytes)" in str(records[1].error)
+    # Length and digest are the whole line's, its line end excluded.
+    assert (records[1].original_length, records[1].original_sha256) == (len(long), hashlib.sha256(long).hexdigest())
     assert records[2].data == B
     assert records[2].error is None
 
@@ -105,11 +111,24 @@ class _Spy(io.BytesIO):
         self.largest = max(self.largest, len(piece))
         return piece
 
+    def read(self, size: int | None = -1, /) -> bytes:
+        piece = super().read(size)
+        self.largest = max(self.largest, len(piece))
+        return piece
+
 
 def test_memory_stays_bounded_by_the_record_limit() -> None:
     stream = _Spy(A + b"\n" + b"[" * 3_000_000 + b"\n" + B)
-    records = list(read_lines(stream, "big", max_record_bytes=1000))
+    records = list(read_export(stream, "big", max_record_bytes=1000))
     assert [r.data for r in records][::2] == [A, B]
+    assert records[1].original_length == 3_000_000
+    assert stream.largest <= 65_536
+
+
+def test_a_json_array_is_read_in_chunks_too() -> None:
+    stream = _Spy(b'["' + b"z" * 3_000_000 + b'"]')
+    [record] = read_export(stream, "big", max_record_bytes=1000)
+    assert record.original_length == 3_000_002
     assert stream.largest <= 65_536
 
 
@@ -121,3 +140,54 @@ def test_write_export_then_read_gives_the_records_back() -> None:
     assert [r.data for r in c.read(io.BytesIO(out.getvalue()), "x")] == [A, B, C]
     # Two exports written one after the other are still one valid export.
     assert [r.data for r in c.read(io.BytesIO(out.getvalue() * 2), "x")] == [A, B, C, A, B, C]
+
+
+@settings(deadline=None, max_examples=500)
+@given(
+    st.lists(
+        st.tuples(
+            # Without a CR at the end: before LF it would be part of a CR LF line end.
+            st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"").rstrip(b"\r")),
+            st.sampled_from([b"\n", b"\r\n"]),
+        ),
+        max_size=6,
+    ),
+    st.booleans(),
+    st.integers(1, 12),
+)
+def test_every_line_is_kept_whole_or_as_one_record_with_its_length_and_digest(
+    lines: list[tuple[bytes, bytes]], last_ended: bool, limit: int
+) -> None:
+    data = b"".join(text + end for text, end in lines)
+    if lines and not last_ended:
+        data = data[: -len(lines[-1][1])]
+    # Avoid the two cases ruled otherwise: a BOM at the start, a file starting with "[" (a JSON array).
+    data = b"x\n" + data
+    expected = [b"x", *(text for text, _ in lines)]
+    kept = [line for line in expected if line.strip(b" \t\r")]
+    with patch("gw_connector_fr_jsonl.reader._SKIP_CHUNK", 3):  # cut lines into pieces: CR LF split between them
+        records = list(read_export(io.BytesIO(data), "x", max_record_bytes=limit))
+    assert len(records) == len(kept)
+    for record, line in zip(records, kept, strict=True):
+        if len(line) <= limit:
+            assert (record.data, record.error, record.original_length) == (line, None, None)
+        else:
+            assert record.data == line[:limit]
+            assert (record.original_length, record.original_sha256) == (len(line), hashlib.sha256(line).hexdigest())
+
+
+def test_a_cr_cut_from_its_lf_by_the_pieces_of_an_over_long_line_is_still_a_line_end() -> None:
+    line = b"z" * 10
+    with patch("gw_connector_fr_jsonl.reader._SKIP_CHUNK", 2):
+        for data, kept in [(line + b"\r\n" + A, line), (line + b"\r", line + b"\r"), (line + b"\rx\n", line + b"\rx")]:
+            record = read(data, max_record_bytes=4)[0]
+            assert (record.original_length, record.original_sha256) == (len(kept), hashlib.sha256(kept).hexdigest())
+
+
+def test_lines_across_the_bytes_read_to_tell_the_form_are_read_whole() -> None:
+    # read_export reads the first 64 KiB to tell JSON Lines from a JSON array, then hands them back line by line.
+    data = b"".join(b'{"n":"' + b"x" * (i % 700) + b'"}\r\n' for i in range(400))
+    assert len(data) > 65_536
+    expected = [(r.data, r.position) for r in read_lines(io.BytesIO(data), "x", max_record_bytes=1000)]
+    assert [(r.data, r.position) for r in read(data, max_record_bytes=1000)] == expected
+    assert len(expected) == 400

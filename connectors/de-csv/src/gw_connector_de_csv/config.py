@@ -12,6 +12,9 @@ from gateway.connectors.values import AmbiguousLocalTime
 from gateway.events.models import MemberState
 
 Encoding = Literal["iso-8859-1", "utf-8"]
+#: Encodings a file without a byte-order mark may be read in. Windows-1252 is what German Windows programs write
+#: when asked for "ANSI" or "Latin-1"; it differs from ISO-8859-1 only in 0x80-0x9F (euro sign, quotes, dashes).
+ReadEncoding = Literal["iso-8859-1", "windows-1252", "utf-8"]
 
 
 class DeCsvConfig(ConnectorConfig):
@@ -19,8 +22,9 @@ class DeCsvConfig(ConnectorConfig):
 
     Attributes:
         member_state: Member State whose system the exports come from: DE, the German system this imitates.
-        encoding: How to read a file that has no byte-order mark. A UTF-8 BOM always means UTF-8, whatever
-            this says, because it cannot occur at the start of an ISO-8859-1 export.
+        encoding: How to read a file that has no byte-order mark: ``iso-8859-1``, ``windows-1252`` or
+            ``utf-8``. A UTF-8 BOM always means UTF-8, whatever this says, because it cannot occur at the start of
+            a single-byte export.
         export_encoding: Encoding of rendered samples and of files written by ``write_export``; UTF-8 files
             get a BOM so that the reader (and spreadsheet programs) recognise them.
         max_field_chars: Longest allowed field, in characters, after unquoting.
@@ -32,7 +36,7 @@ class DeCsvConfig(ConnectorConfig):
     """
 
     member_state: MemberState = MemberState.DE
-    encoding: Encoding = "iso-8859-1"
+    encoding: ReadEncoding = "iso-8859-1"
     export_encoding: Encoding = "iso-8859-1"
     max_field_chars: int = Field(4096, gt=0)
     timezone: str = "Europe/Berlin"

@@ -55,6 +55,8 @@ _BAD_AMOUNTS = ("12.50", "12,5", "-5,00", "1,234.50", "12,50 EUR", "1.23,00")
 _REQUIRED = ("aktenzeichen", "personenkennung", "ereignisart", "zeitpunkt")
 _BAD_UTF8 = (b"\xff", b"\xc3\x28", b"\xe2\x82", b"\xed\xa0\x80")
 _C1_BYTES = (b"\x80", b"\x84", b"\x93", b"\x9f")
+# Unassigned in Windows-1252 and C1 controls in ISO-8859-1: invalid whichever of the two a file is read in.
+_UNASSIGNED_1252 = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 _CENT = Decimal("0.01")
 _UTF8_UMLAUT = b"\xc3\xbc"  # "ü" in UTF-8: in an ISO-8859-1 file, the signature of a missing BOM
 
@@ -109,6 +111,8 @@ def _bad_bytes(data: bytes, rng: random.Random, encoding: str, read_encoding: st
     elif read_encoding == "iso-8859-1" and data.isascii() and rng.random() < 0.5:
         # Only an error where the reader takes BOM-less files for ISO-8859-1; a C1 byte is one anywhere.
         bad = _UTF8_UMLAUT
+    elif read_encoding == "windows-1252":
+        bad = rng.choice(_UNASSIGNED_1252)
     else:
         bad = rng.choice(_C1_BYTES)
     return data[:cut] + bad + data[cut:]

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import NamedTuple, NoReturn, cast
+from typing import NamedTuple, cast
 
 from gateway.connectors.base import RawRecord
 from gateway.errors import ParseError
@@ -34,6 +34,9 @@ _C1 = frozenset(range(0x80, 0xA0))
 _TEXT_BYTES_LATIN1 = bytes(b for b in range(256) if b not in _C0 | _C1)
 _TEXT_BYTES_ASCII_COMPATIBLE = bytes(b for b in range(256) if b not in _C0)
 _C1_IN_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
+_NON_ASCII = re.compile(b"[\x80-\xff]")
+# How the encodings the connector reads are called in messages, by codec name.
+_NAMES = {"utf-8": "UTF-8", "iso8859-1": "ISO-8859-1", "cp1252": "Windows-1252"}
 _LABEL_INDEX = {label: i for i, label in enumerate(HEADER)}
 # The csv module's messages, said in the terms of this format.
 _CSV_ERRORS = {
@@ -87,8 +90,12 @@ def parse_record(record: RawRecord, max_field_chars: int) -> ParsedRow:
     header: Layout | str | None = header_layout(record.context, record.encoding) if record.context else None
     if isinstance(header, str):
         raise ParseError(f"header line: {header}", position=position)
+    text = read_text(record.data, record.encoding)
+    if isinstance(text, TextProblem):
+        names = header.names if header is not None else HEADER
+        column = column_at(record.data, text.offset, names)
+        raise ParseError(text.message if column is None else f"column {column}: {text.message}", position=position)
     try:
-        text = decode(record.data, record.encoding)
         fields = split_fields(text)
     except ValueError as exc:
         raise ParseError(str(exc), position=position) from None
@@ -110,42 +117,119 @@ def parse_record(record: RawRecord, max_field_chars: int) -> ParsedRow:
     return ParsedRow(DeRow._make(layout.order(fields) if layout.order else fields), position)
 
 
+@dataclass(frozen=True, slots=True)
+class TextProblem:
+    """Why a row's bytes are not text in its encoding.
+
+    Attributes:
+        message: What is wrong, and what to do about it where the cause is likely (a Windows-1252 export).
+        offset: Byte offset in the row of the first offending byte (it names the column).
+    """
+
+    message: str
+    offset: int
+
+
 def decode(data: bytes, encoding: str) -> str:
-    """Decode a record, refusing control characters and UTF-8 that was declared ISO-8859-1.
+    """Decode a record, refusing control characters and UTF-8 that was declared ISO-8859-1 (``read_text``).
 
     Raises:
-        ValueError: The bytes are not valid text in the encoding, with the offending byte and offset.
+        ValueError: The bytes are not valid text in the encoding, saying why.
     """
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"not valid {encoding}: byte 0x{data[exc.start]:02x} at offset {exc.start} ({exc.reason})"
-        ) from None
-    except LookupError:
-        raise ValueError(f"unknown encoding {encoding!r}") from None
-    latin1 = encoding == "iso-8859-1" or _is_latin1(encoding)
-    if not data.isascii():
-        if latin1 and _valid_utf8(data):
-            # Read as ISO-8859-1, UTF-8 turns "ü" into "Ã¼"; a real Latin-1 name is practically never valid UTF-8.
-            raise ValueError(
-                "text is UTF-8 but the file has no byte-order mark, so it is read as ISO-8859-1; "
-                "export with a BOM or configure encoding = 'utf-8'"
-            )
-        if not latin1 and _C1_IN_UTF8.search(data):
-            _reject_control(text)
-    if data.translate(None, _TEXT_BYTES_LATIN1 if latin1 else _TEXT_BYTES_ASCII_COMPATIBLE):
-        _reject_control(text)
+    text = read_text(data, encoding)
+    if isinstance(text, TextProblem):
+        raise ValueError(text.message)
     return text
 
 
-def _reject_control(text: str) -> NoReturn:
+def read_text(data: bytes, encoding: str) -> str | TextProblem:
+    """A record's text, or why it is none: invalid bytes, control characters, UTF-8 declared single-byte."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return TextProblem(_undecodable(data, exc.start, exc.reason, encoding), exc.start)
+    except LookupError:
+        return TextProblem(f"unknown encoding {encoding!r}", 0)
+    single_byte = _single_byte(encoding)
+    if not data.isascii():
+        if single_byte is not None and _decodes(data, "utf-8"):
+            # Read as ISO-8859-1, UTF-8 turns "ü" into "Ã¼"; a real Latin-1 name is practically never valid UTF-8.
+            return TextProblem(
+                "text is UTF-8 but the file has no byte-order mark, so it is read as "
+                f"{_NAMES.get(single_byte, encoding)}; export with a BOM or configure encoding = 'utf-8'",
+                _first_non_ascii(data),
+            )
+        if single_byte is None and _C1_IN_UTF8.search(data):
+            return _control(text, encoding)
+    if data.translate(None, _TEXT_BYTES_LATIN1 if single_byte == "iso8859-1" else _TEXT_BYTES_ASCII_COMPATIBLE):
+        return _control(text, encoding)
+    return text
+
+
+def _undecodable(data: bytes, offset: int, reason: str, encoding: str) -> str:
+    byte = data[offset]
+    name = _NAMES.get(_codec(encoding) or "", encoding)
+    message = f"byte 0x{byte:02x} is not valid {name} ({reason})"
+    seen = _windows_1252(byte)
+    if seen is None or _codec(encoding) == "cp1252" or not _decodes(data, "cp1252"):
+        return message
+    # Bytes 0x80-0x9F are text only in Windows-1252 (euro sign, quotes, dashes): a strong sign. Above, it may as
+    # well be damage.
+    looks = "looks" if byte < 0xA0 else "may be"
+    return (
+        f"{message}; the file {looks} Windows-1252 encoded (0x{byte:02x} is {seen!r} there): export it as UTF-8, "
+        'or set encoding = "windows-1252" in [connectors.de-csv] (a file that starts with a UTF-8 byte-order mark '
+        "is always read as UTF-8)"
+    )
+
+
+def _control(text: str, encoding: str) -> TextProblem:
     bad = _CONTROL.search(text)
     if bad is None:  # unreachable while _CONTROL and the byte tables agree; never let a row through unchecked
-        raise ValueError("control character")
+        return TextProblem("control character", 0)
     char = ord(bad.group())
+    offset = len(text[: bad.start()].encode(encoding))
+    seen = _windows_1252(char) if 0x80 <= char <= 0x9F else None
+    if seen is not None and _codec(encoding) == "iso8859-1":
+        return TextProblem(
+            f"byte 0x{char:02x} is a control character in ISO-8859-1 (U+{char:04X}); the file looks Windows-1252 "
+            f"encoded (0x{char:02x} is {seen!r} there): export it as ISO-8859-1 or UTF-8, or set "
+            'encoding = "windows-1252" in [connectors.de-csv]',
+            offset,
+        )
+    if seen is not None:  # U+0080-U+009F in UTF-8: Windows-1252 bytes converted to UTF-8 as if they were Latin-1
+        return TextProblem(
+            f"control character U+{char:04X} at character {bad.start()}; the text was likely converted to UTF-8 "
+            f"from Windows-1252 as if it were ISO-8859-1 (0x{char:02x} is {seen!r} in Windows-1252): export it as "
+            "UTF-8 from the source system",
+            offset,
+        )
     name = "NUL byte" if char == 0 else f"control character U+{char:04X}"
-    raise ValueError(f"{name} at character {bad.start()}")
+    return TextProblem(f"{name} at character {bad.start()}", offset)
+
+
+def _windows_1252(byte: int) -> str | None:
+    """What a byte means in Windows-1252 if it is a visible character there (the euro sign, an umlaut), else None."""
+    try:
+        char = bytes((byte,)).decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D are unassigned
+        return None
+    return char if byte >= 0x80 and char.isprintable() and not char.isspace() else None
+
+
+def _first_non_ascii(data: bytes) -> int:
+    match = _NON_ASCII.search(data)
+    return 0 if match is None else match.start()
+
+
+def column_at(data: bytes, offset: int, names: Sequence[str]) -> str | None:
+    """The name of the column in which byte ``offset`` of a row lies, or None past the last one.
+
+    Separators inside quotes do not count: by quote parity, the separators outside quotes are those in the even
+    pieces of the row split at its quotes.
+    """
+    index = sum(piece.count(b";") for piece in data[:offset].split(b'"')[::2])
+    return names[index] if index < len(names) else None
 
 
 def split_fields(text: str) -> list[str]:
@@ -238,16 +322,23 @@ def _layout(context: bytes, encoding: str) -> Layout | str:
 
 
 @functools.lru_cache(maxsize=8)
-def _is_latin1(encoding: str) -> bool:
+def _codec(encoding: str) -> str | None:
+    """The codec's canonical name (``iso8859-1``, ``cp1252``, ``utf-8``), or None for an unknown encoding."""
     try:
-        return codecs.lookup(encoding).name == "iso8859-1"
+        return codecs.lookup(encoding).name
     except LookupError:
-        return False
+        return None
 
 
-def _valid_utf8(data: bytes) -> bool:
+def _single_byte(encoding: str) -> str | None:
+    """The codec of a single-byte encoding whose files may hold UTF-8 by mistake, or None."""
+    codec = _codec(encoding)
+    return codec if codec in _NAMES and codec != "utf-8" else None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
     try:
-        data.decode("utf-8")
+        data.decode(encoding)
     except UnicodeDecodeError:
         return False
     return True

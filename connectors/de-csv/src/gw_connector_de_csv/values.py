@@ -23,17 +23,19 @@ from collections.abc import Iterable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from gateway.connectors.values import AmbiguousLocalTime, LocalTime, country_code, local_to_utc
+from gateway.connectors.values import AmbiguousLocalTime, LocalTime, country_code, local_to_utc, parse_decimal
+from gateway.connectors.values import parse_date as read_date
 from gateway.errors import MappingError
 from gateway.events.models import ValidationFinding
 
-_DATE = re.compile(r"(\d\d)\.(\d\d)\.(\d{4})", re.ASCII)
+_DATE = re.compile(r"(\d\d)\.(\d\d)\.(\d{4})", re.ASCII)  # with 00 for unknown parts (dates of birth)
+_DATE_FORMATS = ("dd.mm.yyyy",)
 _TIME_OF_DAY = re.compile(r" (?:[01]\d|2[0-3]):\d\d(?::\d\d)?", re.ASCII)
 _AMOUNT = re.compile(r"(\d{1,3}(?:\.\d{3})+|\d{1,10}),(\d\d)", re.ASCII)
+_DECIMAL_POINT = re.compile(r"\d{1,10}\.\d\d", re.ASCII)
 _INT = re.compile(r"\d{1,6}", re.ASCII)
 _ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 _FLAGS = {"J": True, "N": False}
-_NOT_A_CALENDAR_DATE = "is not a calendar date"
 # Canonical amounts have at most 12 digits with 2 decimals (Avro decimal(12,2)).
 _MAX_AMOUNT = Decimal("9999999999.99")
 
@@ -46,24 +48,25 @@ def required(value: str, field: str) -> str:
 
 
 def parse_date(value: str, field: str) -> dt.date:
-    """A ``TT.MM.JJJJ`` date; 29.02 only in leap years."""
+    """A ``TT.MM.JJJJ`` date (the shared reader's ``dd.mm.yyyy``); 29.02 only in leap years."""
     day = _date(value)
-    if isinstance(day, str):
-        raise MappingError(f"{field}: {value!r} {day}" if value else f"{field} is required")
-    return day
+    if day is not None:
+        return day
+    if not value:
+        raise MappingError(f"{field} is required")
+    try:
+        return read_date(value, field, _DATE_FORMATS)  # it raises again, now saying what is wrong with the column
+    except ValueError as exc:
+        raise MappingError(str(exc)) from None
 
 
 @functools.lru_cache(maxsize=8192)
-def _date(value: str) -> dt.date | str:
-    """The date, or why it is none (cached: exports repeat dates, and a hit costs a fifth of a parse)."""
-    match = _DATE.fullmatch(value)
-    if match is None:
-        return "is not a date in the form TT.MM.JJJJ"
-    day, month, year = match.groups()
+def _date(value: str) -> dt.date | None:
+    """The date, or None if it is none (cached: exports repeat dates, and a hit costs a fifth of a parse)."""
     try:
-        return dt.date(int(year), int(month), int(day))
+        return read_date(value, "", _DATE_FORMATS)
     except ValueError:
-        return _NOT_A_CALENDAR_DATE
+        return None
 
 
 def optional_date(value: str, field: str) -> dt.date | None:
@@ -121,9 +124,9 @@ def parse_local_datetime(value: str, field: str, zone: ZoneInfo, policy: Ambiguo
     day = _local_day(value[:10], zone)
     # The shape check (hour 00-23: newer Pythons read "24:00" as midnight of the next day) leaves only
     # "hh:mm" or "hh:mm:ss" to datetime.fromisoformat, which is C and checks the rest.
-    if isinstance(day, str) or _TIME_OF_DAY.fullmatch(value, 10) is None:
-        if day == _NOT_A_CALENDAR_DATE:
-            raise MappingError(f"{field}: {value!r} {day}")
+    if day is None or _TIME_OF_DAY.fullmatch(value, 10) is None:
+        if day is None and _DATE.fullmatch(value, 0, 10) is not None:  # the shape of a date, but not a date
+            raise MappingError(f"{field}: {value!r} is not a calendar date")
         raise _malformed(field, value, "a time in the form TT.MM.JJJJ hh:mm[:ss]")
     iso, offset = day
     try:
@@ -156,19 +159,21 @@ class Clock:
 
 
 @functools.lru_cache(maxsize=4096)
-def _local_day(text: str, zone: ZoneInfo) -> tuple[str, dt.timedelta | None] | str:
+def _local_day(text: str, zone: ZoneInfo) -> tuple[str, dt.timedelta | None] | None:
     """A day's ISO prefix and the UTC offset of all its wall times (None if the clocks change that day).
+
+    None instead if ``text`` is not a ``TT.MM.JJJJ`` date.
 
     Converting through zoneinfo costs several microseconds; a day's offset is computed once instead. A day
     whose first and last second share an offset is taken to have no clock change in between (no zone changes
     its clocks twice in a day).
     """
     day = _date(text)
-    if isinstance(day, str):
-        return day
+    if day is None:
+        return None
     midnight = dt.datetime.combine(day, dt.time(), zone)
     first, last = midnight.utcoffset(), midnight.replace(hour=23, minute=59, second=59).utcoffset()
-    return f"{text[6:10]}-{text[3:5]}-{text[0:2]}T", first if first == last else None
+    return f"{day.isoformat()}T", first if first == last else None
 
 
 def format_local_datetime(value: dt.datetime, zone: ZoneInfo, *, seconds: bool = True) -> str:
@@ -188,10 +193,25 @@ def format_local_datetime(value: dt.datetime, zone: ZoneInfo, *, seconds: bool =
 
 
 def parse_amount(value: str, field: str) -> Decimal:
-    """A euro amount ``1.234,50`` (thousands dots optional, exactly two decimals)."""
+    """A euro amount ``1.234,50`` (thousands dots optional, exactly two decimals).
+
+    The national spelling is a strict subset of what the shared ``parse_decimal`` reads: it is checked first
+    (one regex, the common case), and anything else is judged by ``parse_decimal``, so that a negative amount
+    or a misplaced separator is named as such; what it reads but the export may not hold (one decimal, spaces)
+    gets the national form.
+    """
     match = _AMOUNT.fullmatch(value)
     if match is None:
-        raise _malformed(field, value, "an amount in the form 1.234,50")
+        if _DECIMAL_POINT.fullmatch(value):  # "12.50": the English decimal point, not a thousands dot
+            raise MappingError(
+                f"{field}: {value!r} has a decimal point; write a decimal comma: {value[:-3]},{value[-2:]}"
+            )
+        if value:
+            try:
+                parse_decimal(value, field, decimal_separator=",")
+            except ValueError as exc:
+                raise MappingError(str(exc)) from None
+        raise _malformed(field, value, "an amount in the form 1.234,50 (exactly two decimals, thousands dots optional)")
     whole, cents = match.groups()
     amount = Decimal(f"{whole.replace('.', '')}.{cents}")
     if amount > _MAX_AMOUNT:

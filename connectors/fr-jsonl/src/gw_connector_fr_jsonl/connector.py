@@ -1,13 +1,13 @@
-"""``FrJsonlConnector``: French return-case records (JSON Lines files, REST payloads, raw Kafka messages).
+"""``FrJsonlConnector``: French return-case records (JSON Lines and JSON array files, REST payloads, raw messages).
 
 The format, in brief (``README.md`` and ``schema.py`` give every key)::
 
     {"numeroDossier":"FR-2025-0000042","identifiantPersonne":"7512345678","typeEvenement":"DECISION_ELOIGNEMENT",
      "horodatage":"2026-03-02T10:30:00+01:00","personne":{...},"decision":{...}}
 
-One JSON object per line (a file) or per message (REST payload, raw topic) is one record and one canonical
-event: case number, person identifier, event type, when it happened (with its UTC offset), and the block of
-that event type (13 types, one per canonical payload).
+One JSON object per line of a file, per element of a file that is a JSON array, or per message (REST payload,
+raw topic) is one record and one canonical event: case number, person identifier, event type, when it happened
+(with its UTC offset), and the block of that event type (13 types, one per canonical payload).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from gw_connector_fr_jsonl.codelists import Codes
 from gw_connector_fr_jsonl.config import FrJsonlConfig
 from gw_connector_fr_jsonl.mapper import map_record
 from gw_connector_fr_jsonl.parser import parse_record
-from gw_connector_fr_jsonl.reader import BOM_UTF8, read_lines
+from gw_connector_fr_jsonl.reader import BOM_UTF8, read_export
 from gw_connector_fr_jsonl.renderer import pick_zone, render_fact
 from gw_connector_fr_jsonl.schema import FrRecord
 
@@ -36,7 +36,7 @@ def _distribution_version() -> str:
 
 
 class FrJsonlConnector(Connector[FrJsonlConfig]):
-    """Reads French JSON Lines exports and single JSON payloads; one object becomes one canonical event.
+    """Reads French JSON Lines and JSON array exports and single JSON payloads; one object, one canonical event.
 
     The code lists are loaded once per instance; ``parse`` and ``map`` are pure.
     """
@@ -52,8 +52,8 @@ class FrJsonlConnector(Connector[FrJsonlConfig]):
         self._codes = Codes.load()
 
     def read(self, stream: BinaryIO, source: str) -> Iterator[RawRecord]:
-        """Cut a JSON Lines export into records, one per non-blank line, streaming."""
-        return read_lines(stream, source, max_record_bytes=self.config.max_record_bytes)
+        """Cut an export into records, streaming: one per non-blank line, or one per element of a JSON array."""
+        return read_export(stream, source, max_record_bytes=self.config.max_record_bytes)
 
     def from_message(
         self, value: bytes, source: str, position: str, index: int, headers: Mapping[str, bytes] | None = None

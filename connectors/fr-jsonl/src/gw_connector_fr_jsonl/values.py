@@ -32,6 +32,8 @@ from gateway.events import models as m
 _AMOUNT: Final = re.compile(r"(?:0|[1-9][0-9]{0,9})\.[0-9]{2}")
 _PARTIAL_DATE: Final = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 _CENTS: Final = Decimal("0.01")
+# ASCII hyphen-minus, and the minus sign and en dash that word processors put in its place.
+_MINUS_SIGNS: Final = ("-", "\N{MINUS SIGN}", "\N{EN DASH}")
 
 
 def check_amount(value: Any) -> Any:
@@ -43,13 +45,16 @@ def check_amount(value: Any) -> Any:
     if isinstance(value, str):
         if _AMOUNT.fullmatch(value):
             return value
+        if value.strip().startswith(_MINUS_SIGNS):  # before any other complaint: the sign is what is wrong
+            raise ValueError(f'amount {_short(value)} is negative; amounts are written without a sign, like "420.00"')
         if "," in value:
             raise ValueError('amount written with a decimal comma; write "1234.50", not "1234,50" or "1 234,50"')
         raise ValueError('amount must be a string of digits with a decimal point and two decimals, like "420.00"')
     if isinstance(value, int | float) and not isinstance(value, bool):
+        negative = " (and amounts are never negative)" if value < 0 else ""
         raise ValueError(
             f'amount must be a JSON string like "420.00", not the number {_short(value)} '
-            "(binary floating point cannot hold cents exactly)"
+            f"(binary floating point cannot hold cents exactly){negative}"
         )
     raise ValueError('amount must be a JSON string like "420.00"')
 
@@ -144,6 +149,6 @@ def format_timestamp(moment: dt.datetime, zone: dt.tzinfo) -> str:
     return text[:-6] + "Z" if zone is dt.UTC else text
 
 
-def _short(value: float) -> str:
+def _short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 32 else text[:29] + "..."

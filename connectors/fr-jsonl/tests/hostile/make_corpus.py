@@ -39,7 +39,8 @@ def sub(old: bytes, new: bytes) -> bytes:
     return valid.replace(old, new, 1)
 
 
-put("recursion_bomb_arrays.jsonl", b"[" * 5_000 + b"\n", ["nested deeper than"])
+# After a valid line: a file whose first non-blank byte is "[" is read as a JSON array (tests/test_arrays.py).
+put("recursion_bomb_arrays.jsonl", valid + b"\n" + b"[" * 5_000 + b"\n", [None, "nested deeper than"])
 put("recursion_bomb_objects.jsonl", b'{"a":' * 5_000 + b"\n", ["nested deeper than"])
 put("recursion_bomb_closed.jsonl", b"[" * 1_000 + b"]" * 1_000 + b"\n", ["nested deeper than"])
 put(
@@ -105,7 +106,8 @@ put(
 )
 put("bom_in_the_middle.jsonl", b"\xef\xbb\xbf" + valid + b"\n\xef\xbb\xbf" + valid + b"\n", [None, "byte-order mark"])
 put("truncated_final_line.jsonl", valid + b"\n" + valid[: len(valid) // 2], [None, "truncated record"])
-put("not_an_object.jsonl", b'[]\n"FR-1"\n42\nnull\ntrue\n[' + valid + b"]\n", ["a record must be a JSON object"] * 6)
+# Not first: a file whose first non-blank byte is "[" is read as one JSON array (tests/test_arrays.py).
+put("not_an_object.jsonl", b'"FR-1"\n[]\n42\nnull\ntrue\n[' + valid + b"]\n", ["a record must be a JSON object"] * 6)
 put("trailing_data.jsonl", valid + valid + b"\n" + valid + b" x\n" + valid + b",\n", ["trailing characters"] * 3)
 put(
     "oversized_field.jsonl",
