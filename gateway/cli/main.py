@@ -13,6 +13,7 @@ from gateway.errors import GatewayError
 # dependencies do not slow down or break the others.
 COMMANDS: dict[str, str] = {
     "connectors": "gateway.cli.connectors:connectors",
+    "dashboard": "gateway.cli.dashboard:dashboard",
     "demo": "gateway.cli.demo:demo",
     "deliver": "gateway.cli.deliver:deliver",
     "detect": "gateway.cli.detect:detect",
