@@ -21,7 +21,8 @@ Measured, per connector:
 - service mode: records/s of one and of two `gateway run` processes sharing a raw topic keyed by case, read off
   the group's committed offsets: what adding a process gives on this machine;
 - the comparison, measured in the same run and the same way as one `gateway run` (service mode, raw topic →
-  canonical topic, exactly-once, 500 records per transaction): the CEILING, a minimal hand-written consume → parse
+  canonical topic, exactly-once, ``--batch-records`` per transaction for all three, by default the gateway's
+  ``batch_size``): the CEILING, a minimal hand-written consume → parse
   → dict → fastavro → transactional-produce loop (``bench/ceiling.py``), and QUIX, the same transform as a
   quixstreams + pydantic + fastavro application (``bench/quix_app.py``, in its own virtual environment under
   ``.cache/bench-venvs/quix``, created on first use from ``bench/quix-requirements.txt``); targets: the gateway at
@@ -266,11 +267,20 @@ def latency(bootstrap: str, name: str, rate: int, seconds: float) -> dict[str, f
 Command = Callable[[Path, GatewaySettings, str, str], list[str]]
 
 
-def gateway_command(name: str) -> Command:
-    """`gateway run` over the measurement's topics."""
+def gateway_command(name: str, tree: Path | None = None) -> Command:
+    """`gateway run` over the measurement's topics; ``tree``: the gateway (and connectors) of another checkout.
+
+    Another checkout (``--baseline``, e.g. a ``git archive`` of the commit before a change) runs with its
+    ``gateway`` package and its connectors' sources first on ``PYTHONPATH``, in this environment, so a change is
+    measured against its parent in the same run, interleaved, under the same load.
+    """
 
     def command(cfg: Path, settings: GatewaySettings, group: str, instance: str) -> list[str]:
-        gateway = [sys.executable, "-m", "gateway.cli.main", "run", "-c", name, "--config", str(cfg)]
+        prefix: list[str] = []
+        if tree is not None:
+            paths = [str(tree), *(str(src) for src in sorted(tree.glob("connectors/*/src")))]
+            prefix = ["env", f"PYTHONPATH={os.pathsep.join(paths)}"]
+        gateway = [*prefix, sys.executable, "-m", "gateway.cli.main", "run", "-c", name, "--config", str(cfg)]
         return [*gateway, "--idle-exit", "5", "--group", group, "--instance", instance]
 
     return command
@@ -285,13 +295,20 @@ def loop_command(python: Path, script: str, name: str, templates: Path, idle_exi
             *(str(python), str(ROOT / "bench" / script), "--bootstrap", settings.kafka.bootstrap_servers),
             *("--connector", name, "--templates", str(templates), "--raw", topics.raw(name)),
             *("--out", topics.canonical, "--dlq", topics.dlq(name), "--group", group, "--idle-exit", str(idle_exit)),
+            *("--batch", str(settings.batch_size)),
         ]
 
     return command
 
 
 def service_rate(
-    bootstrap: str, name: str, count: int, processes: int, tmp: Path, command: Command | None = None
+    bootstrap: str,
+    name: str,
+    count: int,
+    processes: int,
+    tmp: Path,
+    command: Command | None = None,
+    batch_records: int | None = None,
 ) -> dict[str, float]:
     """Records/s of ``processes`` processes sharing one raw topic of 4 partitions, keyed by case.
 
@@ -299,13 +316,16 @@ def service_rate(
     measured the same way). The processes start first; the records are produced once every process holds
     partitions; the rate is read off the group's committed offsets (which advance only when a transaction
     commits), from the first commit seen to the last record's, so neither start-up nor the idle wait before exit
-    counts.
+    counts. Every process commits ``batch_records`` records per transaction (`gateway run` through its
+    ``batch_size`` setting, the loops through ``--batch``); None: the gateway's default ``batch_size``.
     """
     command = command or gateway_command(name)
     run = f"bench-so-{uuid.uuid4().hex[:6]}"
     partitions = 4
     cfg = tmp / f"{run}.toml"
+    batch = GatewaySettings().batch_size if batch_records is None else batch_records
     cfg.write_text(
+        f"batch_size = {batch}\n"
         f'[kafka]\nbootstrap_servers = "{bootstrap}"\n[topics]\ncanonical = "{run}.events"\n'
         f'dlq_prefix = "{run}.dlq."\nraw_prefix = "{run}.raw."\nprogress = "{run}.progress"\n'
         f'partitions = {partitions}\n[connectors.{name}]\nmember_state = "{member_state(name)}"\n'
@@ -343,18 +363,35 @@ def service_rate(
     wanted = [ConsumerGroupTopicPartitions(group, [TopicPartition(raw, p) for p in range(partitions)])]
     first: tuple[float, int] | None = None
     done, now = 0, time.monotonic()
+    cpu_first = cpu_last = 0.0
     while done < count and now < deadline + 600:
         offsets = admin.list_consumer_group_offsets(wanted)[group].result(timeout=10).topic_partitions
         done, now = sum(max(tp.offset, 0) for tp in offsets), time.monotonic()
+        cpu_last = sum(cpu_seconds(p.pid) for p in procs)
         if first is None and done > 0:
-            first = (now, done)
+            first, cpu_first = (now, done), cpu_last
         time.sleep(0.05)
     for p in procs:
         if p.wait(120) != 0:
             raise RuntimeError(f"{command(cfg, settings, group, '')[:3]} failed; see {tmp}/{run}-*.log")
     if first is None or done < count:
         raise RuntimeError(f"{raw}: {done} of {count} records committed")
-    return {"processes": processes, "records_per_s": (count - first[1]) / (now - first[0]), "load": load()}
+    rate = (count - first[1]) / (now - first[0])
+    cpu_us = (cpu_last - cpu_first) / (count - first[1]) * 1e6
+    return {"processes": processes, "records_per_s": rate, "load": load(), "batch_records": batch, "cpu_us": cpu_us}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a running process has used so far, from ``/proc/<pid>/stat``.
+
+    Read while the rate is measured, so the CPU per record (``cpu_us``) covers the same records as the rate: it is
+    what each contender costs, and far less disturbed by the other work on a shared machine than its rate.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def templates_for(name: str, path: Path) -> Path:
@@ -385,7 +422,15 @@ def quix_python() -> Path:
     return python
 
 
-def compare(bootstrap: str, name: str, count: int, tmp: Path, repeat: int) -> dict[str, Any]:
+def compare(
+    bootstrap: str,
+    name: str,
+    count: int,
+    tmp: Path,
+    repeat: int,
+    batch_records: int | None = None,
+    baseline: Path | None = None,
+) -> dict[str, Any]:
     """Service mode, one process each: the gateway, the ceiling, the quix application, interleaved ``repeat`` times.
 
     Interleaved, and the medians taken, so that a change of load on the shared machine during the run weighs on
@@ -397,19 +442,26 @@ def compare(bootstrap: str, name: str, count: int, tmp: Path, repeat: int) -> di
         "ceiling": loop_command(Path(sys.executable), "ceiling.py", name, templates),
         "quix": loop_command(quix_python(), "quix_app.py", name, templates, idle_exit=10.0),
     }
+    if baseline is not None:
+        commands["before"] = gateway_command(name, baseline)
     runs: dict[str, list[dict[str, float]]] = {label: [] for label in commands}
     for _ in range(repeat):
         for label, command in commands.items():
-            runs[label].append(service_rate(bootstrap, name, count, 1, tmp, command))
-    out: dict[str, Any] = {"repeat": repeat}
+            runs[label].append(service_rate(bootstrap, name, count, 1, tmp, command, batch_records))
+    out: dict[str, Any] = {"repeat": repeat, "batch_records": runs["gateway"][0]["batch_records"]}
     for label, measured in runs.items():
         out[label] = {
             "records_per_s": statistics.median(r["records_per_s"] for r in measured),
+            "cpu_us": statistics.median(r["cpu_us"] for r in measured),
             "load": statistics.median(r["load"] for r in measured),
             "runs": measured,
         }
     out["to_ceiling"] = out["gateway"]["records_per_s"] / out["ceiling"]["records_per_s"]
     out["to_quix"] = out["gateway"]["records_per_s"] / out["quix"]["records_per_s"]
+    if baseline is not None:
+        out["to_before"] = out["gateway"]["records_per_s"] / out["before"]["records_per_s"]
+        out["before_to_ceiling"] = out["before"]["records_per_s"] / out["ceiling"]["records_per_s"]
+        out["before_to_quix"] = out["before"]["records_per_s"] / out["quix"]["records_per_s"]
     return out
 
 
@@ -601,6 +653,18 @@ def main() -> None:
     ap.add_argument("--skip-stages", action="store_true", help="skip stage costs and FileIngestor rates")
     ap.add_argument("--replay", action="store_true", help="also measure replay decoding against plain fastavro")
     ap.add_argument("--repeat", type=int, default=3, help="comparison runs per contender, interleaved (medians)")
+    ap.add_argument(
+        "--batch-records",
+        type=int,
+        help="records per transaction in service mode, for the gateway, the ceiling and quix alike "
+        "(default: the gateway's batch_size, 2000)",
+    )
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout's tree (e.g. `git archive HEAD | tar -x -C /tmp/before`): its `gateway run` is "
+        "measured as a fourth contender, BEFORE, interleaved with the others",
+    )
     args = ap.parse_args()
     bootstrap = args.bootstrap or LocalKafka().start()
     names = args.connectors or [i.name for i in discovery.describe() if i.error is None]
@@ -615,13 +679,18 @@ def main() -> None:
             if not args.skip_stages:
                 row |= file_ingest(bootstrap, name, path, args.records)
             if not args.skip_compare:
-                row["compare"] = compare(bootstrap, name, args.records, tmp, args.repeat)
+                row["compare"] = compare(
+                    bootstrap, name, args.records, tmp, args.repeat, args.batch_records, args.baseline
+                )
             if args.replay:
                 row["replay"] = replay(bootstrap, name, args.records)
             if not args.skip_latency:
                 row["latency"] = latency(bootstrap, name, args.latency_rate, 10.0)
             if not args.skip_scale_out:
-                row["service"] = [service_rate(bootstrap, name, args.records, n, tmp) for n in (1, 2)]
+                row["service"] = [
+                    service_rate(bootstrap, name, args.records, n, tmp, batch_records=args.batch_records)
+                    for n in (1, 2)
+                ]
             results["connectors"][name] = row
         if not args.skip_rss and "nl-xml" in names:
             results["xml_rss"] = xml_rss(bootstrap, args.xml_gb, tmp)
@@ -656,8 +725,9 @@ def print_table(results: dict[str, Any]) -> None:
     compared = {name: r["compare"] for name, r in results["connectors"].items() if "compare" in r}
     if compared:
         print(
-            "\nService mode, one process each, same run (raw topic → canonical topic, exactly-once, 500 records per "
-            "transaction), medians of interleaved runs, records/s @median load; "
+            "\nService mode, one process each, same run (raw topic → canonical topic, exactly-once, "
+            f"{next(iter(compared.values()))['batch_records']} records per transaction), medians of interleaved runs, "
+            "records/s @median load; "
             f"targets: ≥ {TARGET_TO_QUIX}x quix, ≥ {TARGET_TO_CEILING}x ceiling:"
         )
         print(
@@ -665,6 +735,13 @@ def print_table(results: dict[str, Any]) -> None:
             f"{'gw/ceiling':>10} {'gw/quix':>8}"
         )
         for name, c in compared.items():
+            if "before" in c:
+                b = c["before"]
+                print(
+                    f"{'  before':10} {b['records_per_s']:8,.0f} {b['load']:5.2f} {'':>8} {'':>5} {'':>8} {'':>5} "
+                    f"{c['before_to_ceiling']:7.2f}x    {c['before_to_quix']:5.2f}x    (gateway / before "
+                    f"{c['to_before']:.2f}x)"
+                )
             g, t, q = c["gateway"], c["ceiling"], c["quix"]
             ok_t = "ok" if c["to_ceiling"] >= TARGET_TO_CEILING else "MISS"
             ok_q = "ok" if c["to_quix"] >= TARGET_TO_QUIX else "MISS"
@@ -673,6 +750,18 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{q['records_per_s']:8,.0f} {q['load']:5.2f} {c['to_ceiling']:7.2f}x {ok_t:>2} "
                 f"{c['to_quix']:5.2f}x {ok_q:>2}"
             )
+        print(
+            "CPU µs/record of each process over the measured records (medians; all threads, librdkafka's included), "
+            "and its ratios, the rate ratios a CPU-bound process would have:"
+        )
+        for name, c in compared.items():
+            us = {label: c[label]["cpu_us"] for label in ("gateway", "before", "ceiling", "quix") if label in c}
+            ratios = (
+                f"ceiling/gateway {us['ceiling'] / us['gateway']:.2f}x  quix/gateway {us['quix'] / us['gateway']:.2f}x"
+            )
+            if "before" in us:
+                ratios += f"  before/gateway {us['before'] / us['gateway']:.2f}x"
+            print(f"{name:10} " + "  ".join(f"{label} {v:.1f}" for label, v in us.items()) + f"   {ratios}")
     replays = {name: r["replay"] for name, r in results["connectors"].items() if "replay" in r}
     if replays:
         print("\nReplay of the canonical topic over Kafka, events/s @load (ratio to plain fastavro):")

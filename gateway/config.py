@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -40,6 +40,7 @@ from pydantic_settings import (
 from gateway.errors import ConfigError
 from gateway.kafka.settings import KafkaSettings, ProducerSettings
 from gateway.kafka.topics import TopicSpec
+from gateway.observability.settings import ObservabilitySettings
 
 _log = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ class TopicNames(BaseModel):
         riat_progress: Compacted cursor of the RIAT status feed, committed with each page's events.
         partitions: Partitions of the canonical, raw and dead-letter topics.
         replication_factor: Replication factor of the gateway's topics.
+        min_insync_replicas: ``min.insync.replicas`` set on each of the gateway's topics: with ``acks=all`` a write
+            succeeds only once this many replicas have it (2 with a replication factor of 3: one broker may fail
+            with no acknowledged write lost and no producer stopped). None leaves the broker's default.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -112,6 +116,35 @@ class TopicNames(BaseModel):
     riat_progress: str = "gateway.riat.progress.v1"
     partitions: int = Field(3, ge=1)
     replication_factor: int = Field(1, ge=1)
+    min_insync_replicas: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _check_min_insync(self) -> TopicNames:
+        if self.min_insync_replicas is not None and self.min_insync_replicas > self.replication_factor:
+            raise ValueError(
+                f"topics.min_insync_replicas ({self.min_insync_replicas}) exceeds topics.replication_factor "
+                f"({self.replication_factor}): no write could ever be acknowledged"
+            )
+        return self
+
+    def spec(self, name: str, *, partitions: int | None = None, **options: Any) -> TopicSpec:
+        """A topic of the gateway with this layout: replication factor and ``min.insync.replicas`` applied.
+
+        Args:
+            name: Topic name.
+            partitions: Partition count; None: `partitions`.
+            **options: Further `TopicSpec` fields (``cleanup_policy``, ``retention_ms`` ...).
+        """
+        configs = dict(options.pop("configs", {}))
+        if self.min_insync_replicas is not None:
+            configs.setdefault("min.insync.replicas", str(self.min_insync_replicas))
+        return TopicSpec(
+            name=name,
+            partitions=self.partitions if partitions is None else partitions,
+            replication_factor=self.replication_factor,
+            configs=configs,
+            **options,
+        )
 
     def dlq(self, connector: str) -> str:
         """Dead-letter topic of a connector."""
@@ -131,11 +164,10 @@ class TopicNames(BaseModel):
 
     def delivery_specs(self, target: str) -> list[TopicSpec]:
         """Topic specifications of one target's delivery: its outbox, its dead letters and the receipts."""
-        rf = self.replication_factor
         return [
-            TopicSpec(name=self.outbox(target), partitions=self.partitions, replication_factor=rf),
-            TopicSpec(name=self.outbox_dlq(target), partitions=self.partitions, replication_factor=rf),
-            TopicSpec(name=self.receipts, partitions=self.partitions, replication_factor=rf),
+            self.spec(self.outbox(target)),
+            self.spec(self.outbox_dlq(target)),
+            self.spec(self.receipts),
         ]
 
     def outbound_specs(self, targets: tuple[str, ...]) -> list[TopicSpec]:
@@ -144,20 +176,15 @@ class TopicNames(BaseModel):
         The EES inbound topic has the canonical topic's partition count: an exit keyed by subject key reaches the
         process that holds the subject's cases.
         """
-        rf = self.replication_factor
         specs = [spec for target in targets for spec in self.delivery_specs(target)]
         specs = list({spec.name: spec for spec in specs}.values())  # the receipts topic is shared
         return [
             *specs,
-            TopicSpec(name=self.ees_inbound, partitions=self.partitions, replication_factor=rf),
-            TopicSpec(name=self.review, partitions=self.partitions, replication_factor=rf),
-            TopicSpec(name=self.outbound_dlq, partitions=self.partitions, replication_factor=rf),
-            TopicSpec(
-                name=self.ees_documents, partitions=self.partitions, replication_factor=rf, cleanup_policy="compact"
-            ),
-            TopicSpec(
-                name=self.riat_referrals, partitions=self.partitions, replication_factor=rf, cleanup_policy="compact"
-            ),
+            self.spec(self.ees_inbound),
+            self.spec(self.review),
+            self.spec(self.outbound_dlq),
+            self.spec(self.ees_documents, cleanup_policy="compact"),
+            self.spec(self.riat_referrals, cleanup_policy="compact"),
         ]
 
     def detector_specs(self) -> list[TopicSpec]:
@@ -166,23 +193,21 @@ class TopicNames(BaseModel):
         The erasure topic has the canonical topic's partition count, so a request keyed by subject key lands in the
         partition whose state holds that subject.
         """
-        rf = self.replication_factor
         return [
-            TopicSpec(name=self.alerts, partitions=self.partitions, replication_factor=rf),
-            TopicSpec(name=self.erasures, partitions=self.partitions, replication_factor=rf),
-            TopicSpec(name=self.detector_dlq, partitions=self.partitions, replication_factor=rf),
+            self.spec(self.alerts),
+            self.spec(self.erasures),
+            self.spec(self.detector_dlq),
         ]
 
     def specs(self, connectors: list[str]) -> list[TopicSpec]:
         """Topic specifications for the canonical topic, the progress topic and each connector's topics."""
-        rf = self.replication_factor
         specs = [
-            TopicSpec(name=self.canonical, partitions=self.partitions, replication_factor=rf),
-            TopicSpec(name=self.progress, partitions=1, replication_factor=rf, cleanup_policy="compact"),
+            self.spec(self.canonical),
+            self.spec(self.progress, partitions=1, cleanup_policy="compact"),
         ]
         for c in connectors:
-            specs.append(TopicSpec(name=self.dlq(c), partitions=self.partitions, replication_factor=rf))
-            specs.append(TopicSpec(name=self.raw(c), partitions=self.partitions, replication_factor=rf))
+            specs.append(self.spec(self.dlq(c)))
+            specs.append(self.spec(self.raw(c)))
         return specs
 
 
@@ -205,6 +230,8 @@ class GatewaySettings(BaseSettings):
             the rule stage's case states, one SQLite file per application, store and partition (see
             ``gateway.state``). They are a local copy of their changelog topics: deleting them costs a restore from
             the changelog, never data. Processes on one machine may share the folder.
+        observability: The metrics/health port and the log format of long-running commands
+            (``GATEWAY_OBSERVABILITY__METRICS_PORT``, ``GATEWAY_OBSERVABILITY__LOG_FORMAT`` ...).
     """
 
     model_config = SettingsConfigDict(
@@ -222,6 +249,7 @@ class GatewaySettings(BaseSettings):
     batch_size: int = Field(2000, ge=1, le=100_000)
     state_dir: Path = Path(".gateway-state")
     allow_placeholder_secret: bool = False
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
 
     @classmethod
     def settings_customise_sources(

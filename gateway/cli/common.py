@@ -1,12 +1,13 @@
-"""Shared helpers of the CLI commands: loading settings and connectors from options."""
+"""Shared helpers of the CLI commands: loading settings and connectors from options, logging and observability."""
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -15,6 +16,9 @@ from gateway.config import GatewaySettings
 from gateway.connectors import discovery
 from gateway.connectors.base import Connector, ConnectorConfig
 from gateway.errors import ConfigError
+from gateway.observability import Observation, configure_logging, observe_process
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def load_settings(config_path: Path | None, **overrides: Any) -> GatewaySettings:
@@ -68,3 +72,40 @@ def stop_on_signals() -> threading.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     return stop
+
+
+def observability_options(command: F) -> F:
+    """The options of a long-running command: ``--metrics-port`` and ``--log-format`` (both also settings)."""
+    command = click.option(
+        "--metrics-port",
+        type=click.IntRange(0, 65_535),
+        help="Serve /metrics, /healthz and /readyz on this port (GATEWAY_OBSERVABILITY__METRICS_PORT); 0: any free.",
+    )(command)
+    return click.option(
+        "--log-format",
+        type=click.Choice(["text", "json"]),
+        envvar="GATEWAY_OBSERVABILITY__LOG_FORMAT",
+        help="Log lines as text or as one JSON object each (GATEWAY_OBSERVABILITY__LOG_FORMAT); default text.",
+    )(command)
+
+
+def setup_logging(log_format: str | None, service: str) -> None:
+    """Log as the command line asks, until the settings are loaded (`observed` then applies them)."""
+    configure_logging("json" if log_format == "json" else "text", service=service)
+
+
+def observed(
+    settings: GatewaySettings, service: str, *, metrics_port: int | None, log_format: str | None
+) -> AbstractContextManager[Observation]:
+    """Set up logging from the settings and options, and serve the process's metrics while the block lasts.
+
+    Args:
+        settings: The gateway settings (their ``observability`` table).
+        service: The process's service: the ``service`` label and log field.
+        metrics_port: ``--metrics-port``, over the settings.
+        log_format: ``--log-format``, over the settings.
+    """
+    updates: dict[str, Any] = {"metrics_port": metrics_port, "log_format": log_format}
+    config = settings.observability.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    configure_logging(config.log_format, config.log_level, service=service)
+    return observe_process(config, service)

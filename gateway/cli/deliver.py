@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings, stop_on_signals
+from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
 from gateway.config import GatewaySettings
 from gateway.errors import ConfigError, FatalError
 
@@ -49,6 +48,7 @@ def _settings(config_path: Path | None, bootstrap: str | None) -> GatewaySetting
 @click.option("--instance", envvar="GATEWAY_INSTANCE", help="Stable instance name (transactional id); default host.")
 @click.option("--group", help="Consumer group; default <application>-<target>.")
 @click.option("--idle-exit", type=float, help="Exit after this many seconds without input.")
+@observability_options
 def deliver(
     target: str,
     config_path: Path | None,
@@ -67,6 +67,8 @@ def deliver(
     instance: str | None,
     group: str | None,
     idle_exit: float | None,
+    metrics_port: int | None,
+    log_format: str | None,
 ) -> None:
     """Send the target's outbox through a transport; a receipt or a dead letter for every message, exactly once.
 
@@ -77,7 +79,7 @@ def deliver(
     from gateway.delivery.settings import load_delivery_settings
     from gateway.delivery.worker import run_delivery
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_format, f"deliver-{target}")
     settings = _settings(config_path, bootstrap)
     options: dict[str, Any] = {
         "url": url,
@@ -108,7 +110,9 @@ def deliver(
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
-        stats = run_delivery(settings, target, sender, delivery, stop_on_signals())
+        service = f"deliver-{target}"
+        with observed(settings, service, metrics_port=metrics_port, log_format=log_format) as observation:
+            stats = run_delivery(settings, target, sender, delivery, stop_on_signals(), observation=observation)
     except (FatalError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

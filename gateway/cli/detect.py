@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings, stop_on_signals
+from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
 from gateway.config import GatewaySettings
 from gateway.errors import ConfigError, FatalError
 
@@ -62,6 +61,7 @@ def _detector_config(path: Path | None) -> Any:
 @click.option(
     "--batch-records", default=2_000, show_default=True, type=click.IntRange(min=1), help="Most events a transaction."
 )
+@observability_options
 @click.pass_context
 def detect(
     ctx: click.Context,
@@ -73,6 +73,8 @@ def detect(
     group: str | None,
     idle_exit: float | None,
     batch_records: int,
+    metrics_port: int | None,
+    log_format: str | None,
 ) -> None:
     """Service mode: canonical events -> secondary-movement alerts on the alerts topic, exactly once.
 
@@ -83,7 +85,7 @@ def detect(
         return
     from gateway.detect.service import DetectorOptions, default_codecs, run_detector
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_format, "detect")
     settings = _settings(config_path, bootstrap)
     options = DetectorOptions(
         application=application, group_id=group, idle_exit_s=idle_exit, batch_records=batch_records
@@ -91,9 +93,15 @@ def detect(
     if instance is not None:
         options = replace(options, instance=instance)
     try:
-        stats = run_detector(
-            settings, _detector_config(rules_path), default_codecs(settings), options, stop_on_signals()
-        )
+        with observed(settings, "detect", metrics_port=metrics_port, log_format=log_format) as observation:
+            stats = run_detector(
+                settings,
+                _detector_config(rules_path),
+                default_codecs(settings),
+                options,
+                stop_on_signals(),
+                observation,
+            )
     except (FatalError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

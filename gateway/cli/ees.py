@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import click
 
 from gateway.adapters.ees.ingest import EesIngest, EesSummary, EesTopics
-from gateway.cli.common import load_settings, stop_on_signals
+from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
 from gateway.errors import GatewayError
 from gateway.events.models import MemberState
 
@@ -36,6 +35,7 @@ def ees() -> None:
 @click.option("--group", default="gateway-ees-ingest", show_default=True, help="Consumer group (--topic).")
 @click.option("--instance", envvar="GATEWAY_INSTANCE", default="0", help="Stable instance name (--topic).")
 @click.option("--idle-exit", type=float, help="With --topic: exit after this many seconds without input.")
+@observability_options
 def ingest(
     folder: Path | None,
     topic: str | None,
@@ -47,11 +47,13 @@ def ingest(
     group: str,
     instance: str,
     idle_exit: float | None,
+    metrics_port: int | None,
+    log_format: str | None,
 ) -> None:
     """Route exit records: one subject holds the document → inbound; none or several → review; unreadable → DLQ."""
     if (folder is None) == (topic is None):
         raise click.UsageError("give exactly one of --dir and --topic")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_format, "ees-ingest")
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
     settings = load_settings(config_path, **overrides)
     if settings.uses_dev_secret:
@@ -67,9 +69,14 @@ def ingest(
                 total.add(summary)
         else:
             assert topic is not None
-            total = job.run_topic(
-                topic, group_id=group, instance=instance, idle_timeout_s=idle_exit, stop=stop_on_signals()
-            )
+            # Health, readiness (the broker answers) and the Kafka retries; the ingest's own counts are its summary.
+            with (
+                observed(settings, "ees-ingest", metrics_port=metrics_port, log_format=log_format) as observation,
+                observation.probe(settings.kafka.to_librdkafka()),
+            ):
+                total = job.run_topic(
+                    topic, group_id=group, instance=instance, idle_timeout_s=idle_exit, stop=stop_on_signals()
+                )
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,14 @@ import click
 from rich.console import Console
 from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
-from gateway.cli.common import load_settings, make_connector, stop_on_signals
+from gateway.cli.common import (
+    load_settings,
+    make_connector,
+    observability_options,
+    observed,
+    setup_logging,
+    stop_on_signals,
+)
 from gateway.config import GatewaySettings
 from gateway.devservices.provision import provision
 from gateway.errors import FatalError
@@ -110,19 +116,31 @@ def _ingest(connector: Any, settings: GatewaySettings, path: Path, tick: Any) ->
 @_BOOTSTRAP
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between polls.")
 @click.option("--once", is_flag=True, help="Ingest what is there now, then exit.")
+@observability_options
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def watch(name: str, config_path: Path | None, bootstrap: str | None, poll: float, once: bool, folder: Path) -> None:
+def watch(
+    name: str,
+    config_path: Path | None,
+    bootstrap: str | None,
+    poll: float,
+    once: bool,
+    metrics_port: int | None,
+    log_format: str | None,
+    folder: Path,
+) -> None:
     """Watch a drop directory: ingest each file once, then move it to processed/ or failed/."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_format, "watch")
     settings = _settings(config_path, bootstrap)
     connector = make_connector(name, settings=settings)
-    provision(settings, [name])
-    ingestor = FileIngestor(connector, settings)
-    if once:
-        for summary in process_once(folder, ingestor):
-            print_summary(summary, Console())
-        return
-    watch_folder(folder, ingestor, poll_s=poll, stop=stop_on_signals())
+    # Served from the start, so that /healthz answers while provisioning waits for the broker.
+    with observed(settings, "watch", metrics_port=metrics_port, log_format=log_format) as observation:
+        provision(settings, [name])
+        ingestor = FileIngestor(connector, settings, observation=observation)
+        if once:
+            for summary in process_once(folder, ingestor):
+                print_summary(summary, Console())
+            return
+        watch_folder(folder, ingestor, poll_s=poll, stop=stop_on_signals())
 
 
 @click.command("run")
@@ -138,6 +156,7 @@ def watch(name: str, config_path: Path | None, bootstrap: str | None, poll: floa
     envvar="GATEWAY_GROUP",
     help="Consumer group of the processes sharing the raw topic; default gateway-<connector>.",
 )
+@observability_options
 def run(
     name: str,
     config_path: Path | None,
@@ -145,21 +164,25 @@ def run(
     instance: str | None,
     idle_exit: float | None,
     group: str | None,
+    metrics_port: int | None,
+    log_format: str | None,
 ) -> None:
     """Service mode: the connector's raw topic → canonical topic + dead letters, exactly once, until stopped."""
     from gateway.pipeline.service import ServiceOptions, run_service
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_format, "run")
     settings = _settings(config_path, bootstrap)
     connector = make_connector(name, settings=settings)
-    provision(settings, [name])
     options = ServiceOptions(idle_exit_s=idle_exit, group_id=group)
     if instance is not None:
         options = replace(options, instance=instance)
-    try:
-        stats = run_service(connector, settings, options, stop_on_signals())
-    except FatalError as exc:
-        raise click.ClickException(str(exc)) from exc
+    # Served from the start, so that /healthz answers (and /readyz says why not ready) while provisioning waits.
+    with observed(settings, "run", metrics_port=metrics_port, log_format=log_format) as observation:
+        provision(settings, [name])
+        try:
+            stats = run_service(connector, settings, options, stop_on_signals(), observation)
+        except FatalError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(
         f"{stats.records_in} records in, {stats.records_out} records out, {stats.batches_committed} transactions "
         f"committed, {stats.batches_aborted} aborted"

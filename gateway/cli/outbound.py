@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings, stop_on_signals
+from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
 from gateway.errors import ConfigError, FatalError
 
 
@@ -45,6 +44,7 @@ from gateway.errors import ConfigError, FatalError
     help="The deadline monitor's clock: wall, event (event time only, for replays) or file:PATH (tests).",
 )
 @click.option("--tick", "tick_s", default=1.0, show_default=True, help="Seconds between timer checks when idle.")
+@observability_options
 def outbound(
     config_path: Path | None,
     bootstrap: str | None,
@@ -56,6 +56,8 @@ def outbound(
     batch_records: int,
     clock: str,
     tick_s: float,
+    metrics_port: int | None,
+    log_format: str | None,
 ) -> None:
     """Service mode: build the EU systems' messages into their outboxes, exactly once; watch departure deadlines.
 
@@ -66,7 +68,7 @@ def outbound(
     from gateway.outbound.config import OutboundConfig
     from gateway.outbound.service import OutboundOptions, default_codecs, run_outbound
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_format, "outbound")
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
     settings = load_settings(config_path, **overrides)
     try:
@@ -81,7 +83,8 @@ def outbound(
         )
         if instance is not None:
             options = replace(options, instance=instance)
-        stats = run_outbound(settings, config, default_codecs(settings), options, stop_on_signals())
+        with observed(settings, "outbound", metrics_port=metrics_port, log_format=log_format) as observation:
+            stats = run_outbound(settings, config, default_codecs(settings), options, stop_on_signals(), observation)
     except (FatalError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

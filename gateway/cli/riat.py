@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import click
 
 from gateway.adapters.riat.pull import PullSummary, RiatPull, RiatTopics, StatusFeed
-from gateway.cli.common import load_settings, stop_on_signals
+from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
 from gateway.codec.codec import EventCodec, event_codec
 from gateway.config import GatewaySettings
 from gateway.errors import GatewayError
@@ -41,6 +40,7 @@ def riat() -> None:
 @click.option("--max-pages", type=int, help="Stop after this many pages.")
 @click.option("--follow", type=float, help="Keep polling, this many seconds apart, until stopped.")
 @click.option("--timeout", "timeout_s", type=float, default=10.0, show_default=True, help="HTTP time-out (s).")
+@observability_options
 def pull(
     url: str,
     member_state: str,
@@ -55,9 +55,11 @@ def pull(
     max_pages: int | None,
     follow: float | None,
     timeout_s: float,
+    metrics_port: int | None,
+    log_format: str | None,
 ) -> None:
     """Pull statuses: one subject's referral → event; none or several → review; unreadable → DLQ."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_format, "riat-pull")
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
     settings = load_settings(config_path, **overrides)
     topics = RiatTopics.of(settings, dlq=dlq_topic, progress=progress_topic, index=index_topic)
@@ -72,7 +74,12 @@ def pull(
     )
     try:
         job.ensure_topics()
-        total = job.run(max_pages=max_pages, follow_s=follow, stop=stop_on_signals())
+        # Health, readiness (the broker answers) and the Kafka retries; the pull's own counts are its summary.
+        with (
+            observed(settings, "riat-pull", metrics_port=metrics_port, log_format=log_format) as observation,
+            observation.probe(settings.kafka.to_librdkafka()),
+        ):
+            total = job.run(max_pages=max_pages, follow_s=follow, stop=stop_on_signals())
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -41,7 +41,14 @@ from gateway.kafka.producer import Headers, OutboundMessage
 from gateway.kafka.retry import RetrySettings, retrying
 from gateway.kafka.settings import ConsumerSettings, TransactionSettings
 from gateway.kafka.topics import ensure_topics
-from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, Transform
+from gateway.kafka.transactions import (
+    BatchLimits,
+    ProcessorStats,
+    TransactionalProcessor,
+    TransactionParticipant,
+    Transform,
+)
+from gateway.observability import NULL_METRICS, Metrics, Observation, correlation_scope
 
 __all__ = [
     "DeliveryIncompleteError",
@@ -181,9 +188,11 @@ class _Done:
 class _Outcomes:
     """Counts of the batch being committed; a `TransactionParticipant`, so aborted batches never count."""
 
-    def __init__(self) -> None:
+    def __init__(self, target: str = "", metrics: Metrics = NULL_METRICS) -> None:
         self.pending = DeliveryStats()
         self.total = DeliveryStats()
+        self._target = target
+        self._metrics = metrics
 
     def assigned(self, partitions: Sequence[TopicPartition]) -> None:
         """Nothing to restore: the worker keeps no state of its own."""
@@ -194,6 +203,8 @@ class _Outcomes:
     def committed(self, delivered: object) -> None:
         """The batch committed: its outcomes count."""
         p, t = self.pending, self.total
+        finished = {"delivered": p.delivered, "duplicate": p.duplicates, "rejected": p.rejected}
+        self._metrics.outbox(self._target, {**finished, "undecodable": p.undecodable})
         self.total = replace(
             t,
             delivered=t.delivered + p.delivered,
@@ -394,6 +405,7 @@ def run_delivery(
     *,
     codec: OutboxCodec | None = None,
     receipts: ReceiptCodec | None = None,
+    observation: Observation | None = None,
 ) -> DeliveryStats:
     """Deliver the target's outbox until stopped, idle or failed for good; wait out broker and target outages.
 
@@ -405,6 +417,8 @@ def run_delivery(
         stop: Ends the run after the current batch (and cuts back-offs short).
         codec: Outbox codec; default `outbox_codec()`.
         receipts: Receipt codec; default `receipt_codec()`.
+        observation: Gets the metrics (messages finished by outcome, pending ones), lag and readiness; none by
+            default.
 
     Returns:
         The run's counters.
@@ -424,7 +438,9 @@ def run_delivery(
         max_poll_interval_ms=options.max_poll_interval_ms,
     )
     txn = TransactionSettings(transactional_id=f"{options.application}-{target}-{options.instance}")
-    outcomes = _Outcomes()
+    observation = observation or Observation()
+    outcomes = _Outcomes(target, observation.metrics)
+    observer = observation.observer(outcomes)
     total = ProcessorStats()
 
     def wait(seconds: float) -> None:
@@ -445,12 +461,21 @@ def run_delivery(
             stop=stop,
             outcomes=outcomes,
         )
+        probe = observation.probe(
+            settings.kafka.to_librdkafka(),
+            group_id=group,
+            partitions=observer.partitions,
+            on_total=lambda pending: observation.metrics.outbox(target, {}, pending),
+        )
         try:
-            for attempt in outage:
-                with attempt:
-                    if stop.is_set():
-                        break
-                    total += _run_processor(settings, options, consumer, txn, transform, target, outcomes, stop)
+            with probe, correlation_scope(f"deliver:{target}:{options.instance}"):
+                for attempt in outage:
+                    with attempt:
+                        if stop.is_set():
+                            break
+                        total += _run_processor(
+                            settings, options, consumer, txn, observer.wrap(transform), target, observer, stop
+                        )
         except TransientError as exc:
             raise FatalError(f"delivery to {target} stalled for {options.outage_deadline_s:.0f} s: {exc}") from exc
     return replace(outcomes.total, processor=total)
@@ -463,7 +488,7 @@ def _run_processor(
     txn: TransactionSettings,
     transform: Transform,
     target: str,
-    outcomes: _Outcomes,
+    outcomes: TransactionParticipant,
     stop: threading.Event,
 ) -> ProcessorStats:
     """One processor's life: its batches, with unfinished ones redone after a back-off, until idle or stopped."""

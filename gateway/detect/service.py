@@ -35,6 +35,8 @@ from gateway.events.headers import EVENT_TYPE_HEADER
 from gateway.kafka.producer import OutboundMessage
 from gateway.kafka.topics import ensure_topics
 from gateway.kafka.transactions import ProcessorStats, Transform
+from gateway.observability import Observation
+from gateway.observability.observer import ALERT_RULE_HEADER
 from gateway.state import StateRuntime, StateSettings, ValueCodec
 from gateway.state.service import ServiceRun, run_stateful
 
@@ -140,7 +142,7 @@ def detector_transform(
             for alert in seen.alerts:
                 out.append(
                     OutboundMessage(
-                        alerts_topic, key, codecs.alerts.encode(alert), (("gw.alert.rule", alert.rule_id.encode()),)
+                        alerts_topic, key, codecs.alerts.encode(alert), ((ALERT_RULE_HEADER, alert.rule_id.encode()),)
                     )
                 )
                 if on_alert is not None:
@@ -240,8 +242,12 @@ def run_detector(
     codecs: DetectorCodecs,
     options: DetectorOptions,
     stop: threading.Event | None = None,
+    observation: Observation | None = None,
 ) -> ProcessorStats:
-    """Run the detector until stopped, idle or failed for good; wait out broker outages."""
+    """Run the detector until stopped, idle or failed for good; wait out broker outages.
+
+    ``observation`` (none by default) gets the metrics (alerts by rule among them), lag and readiness.
+    """
     runtime = state_runtime(settings, options)
     provision_detector(settings, runtime)
     transform = detector_transform(runtime, config, codecs, settings)
@@ -255,4 +261,14 @@ def run_detector(
         tick_s=None,
     )
     topics = [settings.topics.canonical, settings.topics.erasures]
-    return run_stateful(settings.kafka, settings.producer, runtime, transform, topics, run, stop)
+    return run_stateful(
+        settings.kafka,
+        settings.producer,
+        runtime,
+        transform,
+        topics,
+        run,
+        stop,
+        observation,
+        alert_header=ALERT_RULE_HEADER,
+    )

@@ -16,5 +16,5 @@ def provision(settings: GatewaySettings, connectors: list[str]) -> TopicsReport:
         BrokerUnreachableError: The cluster did not answer within ``kafka.connect_timeout_s``.
     """
     admin = AdminClient(dict(settings.kafka.to_librdkafka()))
-    wait_for_broker(settings.kafka, admin=admin)
+    wait_for_broker(settings.kafka)  # its own client: it reads the error callback for a refusal
     return ensure_topics(admin, settings.topics.specs(connectors))

@@ -16,8 +16,9 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from gateway.errors import FatalError
+from gateway.kafka.refusal import connection_refusal
 from gateway.kafka.retry import error_of
-from gateway.kafka.settings import KafkaSettings
+from gateway.kafka.settings import KafkaSettings, LibrdkafkaConfig
 
 __all__ = ["BrokerUnreachableError", "wait_for_broker"]
 
@@ -68,8 +69,13 @@ def wait_for_broker(
 
     Raises:
         BrokerUnreachableError: No answer within ``kafka.connect_timeout_s``.
+        BrokerRefusedConnectionError: The broker refused this client (authentication, TLS, a PLAINTEXT client at a
+            TLS listener): at once, since waiting will not help.
     """
-    client = admin if admin is not None else AdminClient(kafka.to_librdkafka())
+    # The precise cause of a refusal (bad credentials, untrusted certificate) reaches only the error callback.
+    errors: list[KafkaError] = []
+    config: LibrdkafkaConfig = {**kafka.to_librdkafka(), "error_cb": errors.append}
+    client = admin if admin is not None else AdminClient(config)
     started = clock()
     deadline = started + kafka.connect_timeout_s
     next_line = started
@@ -84,6 +90,12 @@ def wait_for_broker(
             return
         except KafkaException as exc:
             reason = _reason(error_of(exc))
+            refused = None
+            if admin is None:
+                client.poll(0)  # serves the error callback
+                refused = connection_refusal(kafka, errors)
+            if refused is not None:
+                raise refused from exc
         now = clock()
         if now >= deadline:
             raise BrokerUnreachableError(kafka.bootstrap_servers, now - started, reason)

@@ -13,6 +13,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
 
 from gateway.errors import FatalError, TransientError
+from gateway.kafka.retry import classify, is_permanent
 from gateway.kafka.settings import KafkaSettings
 
 __all__ = ["MissingTopicError", "read_to_end"]
@@ -58,6 +59,8 @@ def read_to_end(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) ->
     try:
         meta = _metadata(consumer, topic, timeout_s)
         if meta.error is not None:
+            if is_permanent(meta.error.code()):  # not authorized to read it: waiting will not help
+                raise classify(meta.error, f"read {topic}")
             raise TransientError(f"topic {topic} is not available: {meta.error if meta else 'missing'}")
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.partitions])
         pending = set(meta.partitions)
@@ -73,6 +76,8 @@ def read_to_end(kafka: KafkaSettings, topic: str, *, timeout_s: float = 30.0) ->
                 if err.code() == KafkaError._PARTITION_EOF:
                     pending.discard(msg.partition())
                     continue
+                if is_permanent(err.code()):  # e.g. GROUP_AUTHORIZATION_FAILED: no retry will be allowed either
+                    raise classify(err, f"read {topic}")
                 raise TransientError(f"reading {topic}: {err}")
             deadline = time.monotonic() + timeout_s  # progress: the limit is for silence, not for size
             yield msg

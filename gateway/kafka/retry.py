@@ -263,8 +263,9 @@ def is_permanent(code: int) -> bool:
 def classify(error: KafkaError, operation: str) -> KafkaTransientError | KafkaFatalError | KafkaRefusedError:
     """Map a ``KafkaError`` to the gateway's error tree; the caller raises the result.
 
-    ``fatal()`` wins and gives ``KafkaFatalError``. A refusal for good (`is_permanent`: a message too large, a denied
-    ACL ...) gives ``KafkaRefusedError``, even when librdkafka flags it abortable. ``retriable()``,
+    A refusal for good (`is_permanent`: a message too large, a denied ACL ...) gives ``KafkaRefusedError``, even
+    when librdkafka flags it abortable or fatal (a denied transactional id is fatal to the client, and a new client
+    would be denied the same way). Otherwise ``fatal()`` wins and gives ``KafkaFatalError``. ``retriable()``,
     ``txn_requires_abort()`` (abort, then redo the batch) and known outage codes give ``KafkaTransientError``.
     Anything else will not pass by waiting either, so it is fatal.
 
@@ -273,10 +274,10 @@ def classify(error: KafkaError, operation: str) -> KafkaTransientError | KafkaFa
         operation: What was being attempted, for the message.
     """
     info = KafkaErrorInfo.of(error, operation)
-    if error.fatal():
-        return KafkaFatalError(info)
     if is_permanent(error.code()):
         return KafkaRefusedError(info)
+    if error.fatal():
+        return KafkaFatalError(info)
     if is_transient(error):
         return KafkaTransientError(info)
     return KafkaFatalError(info)

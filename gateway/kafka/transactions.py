@@ -209,16 +209,16 @@ def transaction_error(error: KafkaError, operation: str) -> GatewayError:
     """Map an error of a transaction call to what the caller must do.
 
     Returns:
-        ``KafkaFatalError`` if ``fatal()``; ``KafkaRefusedError`` if Kafka refused for good (`is_permanent`, even
-        when abortable: redoing would be refused again); `AbortableTransactionError` if ``txn_requires_abort()``;
-        ``KafkaTransientError`` if ``retriable()``; otherwise ``KafkaFatalError``, as librdkafka prescribes ("treat any
-        other error as a fatal error").
+        ``KafkaRefusedError`` if Kafka refused for good (`is_permanent`, even when abortable or fatal: redoing, or a
+        new producer, would be refused again); ``KafkaFatalError`` if ``fatal()``; `AbortableTransactionError` if
+        ``txn_requires_abort()``; ``KafkaTransientError`` if ``retriable()``; otherwise ``KafkaFatalError``, as
+        librdkafka prescribes ("treat any other error as a fatal error").
     """
     info = KafkaErrorInfo.of(error, operation)
-    if error.fatal():
-        return KafkaFatalError(info)
     if is_permanent(error.code()):
         return KafkaRefusedError(info)
+    if error.fatal():
+        return KafkaFatalError(info)
     if error.txn_requires_abort():
         return AbortableTransactionError(info)
     if error.retriable():

@@ -55,6 +55,7 @@ from gateway.kafka.topics import ensure_topics
 from gateway.kafka.transactions import ProcessorStats, Transform
 from gateway.monitor.clock import Clock, WallClock
 from gateway.monitor.monitor import fire, monitor_step
+from gateway.observability import Observation
 from gateway.outbound.config import OutboundConfig
 from gateway.outbound.state import OutboundSubject
 from gateway.state import StateRuntime, StateSettings, ValueCodec
@@ -410,8 +411,12 @@ def run_outbound(
     codecs: OutboundCodecs,
     options: OutboundOptions,
     stop: threading.Event | None = None,
+    observation: Observation | None = None,
 ) -> ProcessorStats:
-    """Run the stage until stopped, idle or failed for good; wait out broker outages."""
+    """Run the stage until stopped, idle or failed for good; wait out broker outages.
+
+    ``observation`` (none by default) gets the metrics (outbox messages are outputs by topic), lag and readiness.
+    """
     from importlib.metadata import version
 
     runtime = state_runtime(settings, options)
@@ -435,4 +440,4 @@ def run_outbound(
         tick_s=options.tick_s,
     )
     topics = [settings.topics.canonical, settings.topics.ees_inbound]
-    return run_stateful(settings.kafka, settings.producer, runtime, transform, topics, run, stop)
+    return run_stateful(settings.kafka, settings.producer, runtime, transform, topics, run, stop, observation)

@@ -72,9 +72,14 @@ def process_once(folder: Path, ingestor: FileIngestor, sizes: dict[Path, int] | 
 
 
 def watch(folder: Path, ingestor: FileIngestor, *, poll_s: float = 1.0, stop: threading.Event | None = None) -> None:
-    """Poll the drop directory until ``stop`` is set."""
+    """Poll the drop directory until ``stop`` is set.
+
+    The ingestor's observation gets the ingests' metrics; while it reads readiness, a probe checks that the broker
+    answers (a drop directory has no partitions to wait for).
+    """
     stop = stop or threading.Event()
     sizes: dict[Path, int] = {}
-    while not stop.is_set():
-        process_once(folder, ingestor, sizes)
-        stop.wait(poll_s)
+    with ingestor.observation.probe(ingestor.settings.kafka.to_librdkafka()):
+        while not stop.is_set():
+            process_once(folder, ingestor, sizes)
+            stop.wait(poll_s)

@@ -37,11 +37,12 @@ from gateway.kafka.producer import OutboundMessage
 from gateway.kafka.retry import KafkaFatalError, RetrySettings, retrying
 from gateway.kafka.settings import TransactionSettings
 from gateway.kafka.transactions import AbortableTransactionError, TransactionalProducer
+from gateway.observability import Observation, correlation_scope
 from gateway.pipeline.case_states import StoredCaseStates, case_state_codec
 from gateway.pipeline.outcome import Outcome
 from gateway.pipeline.processor import BATCH_RECORDS, RecordProcessor
 from gateway.pipeline.progress import Progress, file_identity, progress_message, read_progress
-from gateway.pipeline.router import IngestStoppedError, Routing, dlq_message_limit, route
+from gateway.pipeline.router import IngestStoppedError, Routing, dlq_message_limit, route, tally
 from gateway.pipeline.wiring import build_processor
 from gateway.state import StateRuntime, StateSettings
 
@@ -185,6 +186,8 @@ class FileIngestor:
         retry: How long to wait for the broker when it is unavailable.
         on_record: Called after each record with the count so far (progress bars).
         batch_seconds: Longest time a batch stays open.
+        observation: Gets each committed batch's records, events and dead letters, and each transaction; none by
+            default.
     """
 
     def __init__(
@@ -195,12 +198,14 @@ class FileIngestor:
         retry: RetrySettings | None = None,
         on_record: Callable[[int], None] | None = None,
         batch_seconds: float = 1.0,
+        observation: Observation | None = None,
     ) -> None:
         self.connector = connector
         self.settings = settings
         self.retry = retry or RetrySettings(max_attempts=1_000, deadline_s=600.0, max_delay_s=5.0)
         self.on_record = on_record
         self.batch_seconds = batch_seconds
+        self.observation = observation or Observation()
         self.dlq_topic = settings.topics.dlq(connector.name)
         self.application = ingest_application(connector.name, settings)
         self._codec = case_state_codec() if settings.rules_enabled else None
@@ -282,8 +287,10 @@ class FileIngestor:
                 states = StoredCaseStates(runtime.store(CASES_STORE, 0), self._codec)
             correlation = prior.correlation_id or f"ingest:{uuid.uuid4()}"
             processor = build_processor(self.connector, settings, correlation_id=correlation)
-            _Run(self, producer, processor, summary, correlation, runtime, states).through(path, prior.records)
+            with correlation_scope(correlation):
+                _Run(self, producer, processor, summary, correlation, runtime, states).through(path, prior.records)
         except (AbortableTransactionError, KafkaFatalError) as exc:
+            self.observation.metrics.transaction("aborted")
             # The batch is lost, not its records: the next attempt resumes from the committed progress.
             raise TransientError(f"transaction failed, resuming from committed progress: {exc}") from exc
         finally:
@@ -317,6 +324,8 @@ class _Run:
         self.pending = summary.run.copy()
         self.in_batch = 0
         self.opened = 0.0
+        # The batch's outcomes, counted in the metrics once it commits.
+        self.outcomes: list[Outcome] = []
 
     def through(self, path: Path, skip: int) -> None:
         connector = self.ingestor.connector
@@ -354,6 +363,7 @@ class _Run:
         run.rule_findings.update(f.rule_id for f in outcome.findings)
         run.records += 1
         self.in_batch += 1
+        self.outcomes.append(outcome)
         if self.ingestor.on_record is not None:
             self.ingestor.on_record(self.summary.resumed_at + run.records)
 
@@ -381,6 +391,10 @@ class _Run:
         self.producer.commit()
         s.records, s.events, s.dead_letters, s.run = records, events, dead, run.copy()
         self.in_batch = 0
+        metrics = self.ingestor.observation.metrics
+        metrics.transaction("committed", seconds=time.monotonic() - self.opened)
+        metrics.outcomes(tally(self.ingestor.connector.name, self.outcomes))
+        self.outcomes = []
         if self.runtime is not None:
             self.producer.poll(0)  # commit flushed every message; serve the reports that carry their offsets
             self.runtime.committed(self.producer.take_delivered_offsets())

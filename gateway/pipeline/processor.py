@@ -203,6 +203,8 @@ class RecordProcessor:
 
     def _validate(self, record: RawRecord, events: list[CaseEvent], states: CaseStates) -> Verdict | Outcome:
         verdict = self.validation.check(events, states)
+        if not verdict.findings:  # nearly every record: no tuple of errors to build
+            return verdict
         errors = verdict.errors
         if not errors:
             return verdict
@@ -218,15 +220,14 @@ class RecordProcessor:
         return Outcome(record, dead_letter=dead, findings=verdict.findings)
 
     def _encode(self, record: RawRecord, verdict: Verdict) -> Outcome:
+        encode, topic = self.codec.encode, self.topic
         try:
+            # Positional and a list made into a tuple: a generator and keywords cost about 1 µs more an event.
             encoded = tuple(
-                EncodedEvent(
-                    key=e.subject_key.encode(),
-                    value=self.codec.encode(e, self.topic),
-                    event_type=str(e.event_type),
-                    warnings=e.validation_warnings,
-                )
-                for e in verdict.events
+                [
+                    EncodedEvent(e.subject_key.encode(), encode(e, topic), str(e.event_type), e.validation_warnings)
+                    for e in verdict.events
+                ]
             )
         except RecordError as exc:
             return Outcome(record, dead_letter=_dead_letter(record, exc.stage, exc), findings=verdict.findings)

@@ -16,6 +16,7 @@ from gateway.errors import FatalError, TransientError
 from gateway.kafka.retry import RetrySettings, retrying
 from gateway.kafka.settings import ConsumerSettings, KafkaSettings, ProducerSettings, TransactionSettings
 from gateway.kafka.transactions import BatchLimits, ProcessorStats, TransactionalProcessor, Transform
+from gateway.observability import Observation, correlation_scope
 from gateway.state.runtime import StateRuntime
 
 __all__ = ["ServiceRun", "run_stateful"]
@@ -54,8 +55,22 @@ def run_stateful(
     topics: Sequence[str],
     run: ServiceRun,
     stop: threading.Event | None = None,
+    observation: Observation | None = None,
+    *,
+    alert_header: str | None = None,
 ) -> ProcessorStats:
     """Process ``topics`` with ``transform`` until stopped, idle or failed for good; the runtime is closed at the end.
+
+    Args:
+        kafka: Connection settings.
+        producer: Producer tuning.
+        runtime: The service's state runtime, the processor's transaction participant.
+        transform: The batch transform.
+        topics: Input topics.
+        run: Names, limits and time-outs.
+        stop: Ends the run after the current batch.
+        observation: Gets the committed batches' metrics, the consumer lag and the readiness; none by default.
+        alert_header: Outputs with this header count as alerts of the rule it names (the detector).
 
     Raises:
         TransientError: An outage outlasted ``run.outage_deadline_s``.
@@ -66,27 +81,32 @@ def run_stateful(
     txn = TransactionSettings(transactional_id=f"{run.application}-{run.instance}")
     outage = retrying(RetrySettings(max_attempts=10_000, deadline_s=run.outage_deadline_s, max_delay_s=5.0))
     total = ProcessorStats()
+    observation = observation or Observation()
+    observer = observation.observer(runtime, alert_header=alert_header)
+    observed = observer.wrap(transform)
+    probe = observation.probe(kafka.to_librdkafka(), group_id=group, partitions=observer.partitions)
     try:
-        for attempt in outage:
-            with attempt:
-                proc = TransactionalProcessor(
-                    kafka,
-                    consumer,
-                    txn,
-                    transform,
-                    topics=topics,
-                    producer=producer,
-                    limits=BatchLimits(max_records=run.batch_records, max_wait_s=1.0),
-                    participant=runtime,
-                )
-                try:
-                    with proc:
-                        proc.run(idle_timeout=run.idle_exit_s, stop=stop, tick_s=run.tick_s)
-                except FatalError as exc:
-                    _log.warning("%s stopped (%s); rebuilding it", run.application, exc)
-                    time.sleep(1.0)
-                    raise TransientError(str(exc)) from exc
-                total += proc.stats
+        with probe, correlation_scope(f"{run.application}:{run.instance}"):
+            for attempt in outage:
+                with attempt:
+                    proc = TransactionalProcessor(
+                        kafka,
+                        consumer,
+                        txn,
+                        observed,
+                        topics=topics,
+                        producer=producer,
+                        limits=BatchLimits(max_records=run.batch_records, max_wait_s=1.0),
+                        participant=observer,
+                    )
+                    try:
+                        with proc:
+                            proc.run(idle_timeout=run.idle_exit_s, stop=stop, tick_s=run.tick_s)
+                    except FatalError as exc:
+                        _log.warning("%s stopped (%s); rebuilding it", run.application, exc)
+                        time.sleep(1.0)
+                        raise TransientError(str(exc)) from exc
+                    total += proc.stats
     finally:
         runtime.close()
     return total

@@ -113,6 +113,7 @@ def issue(
     *,
     server: bool = False,
     hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
+    client_auth: bool = False,
 ) -> Issued:
     """Issue a certificate ``name`` signed by ``ca``, written to ``folder/name.{crt,key}.pem``.
 
@@ -122,11 +123,16 @@ def issue(
         name: Common name and file stem.
         server: A server certificate (serverAuth, with ``hosts`` as subject alternative names); else a client one.
         hosts: IP addresses and DNS names of a server certificate.
+        client_auth: A server certificate that may also authenticate as a client (a Kafka broker's, over mutual
+            TLS to the other brokers and the controllers).
 
     Returns:
         The certificate and key files.
     """
     key = ec.generate_private_key(ec.SECP256R1())
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH] if server else [ExtendedKeyUsageOID.CLIENT_AUTH]
+    if server and client_auth:
+        usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
     builder = (
         _validity(x509.CertificateBuilder())
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
@@ -135,7 +141,7 @@ def issue(
         .serial_number(x509.random_serial_number())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]),
+            x509.ExtendedKeyUsage(usages),
             critical=False,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)

@@ -103,6 +103,8 @@ class RuleStage:
             states: Where the case states are read and, for an accepted record, written.
         """
         now = self._clock()
+        if len(events) == 1:
+            return self._check_one(events[0], states, now)
         first: dict[CaseKey, CaseState] = {}
         pending: dict[CaseKey, CaseState] = {}
         checked: list[CaseEvent] = []
@@ -127,3 +129,19 @@ class RuleStage:
                 if state is not first[key]:
                     states.put(key, state)
         return Verdict(tuple(checked), tuple(f.to_avro() for f in findings))
+
+    def _check_one(self, event: CaseEvent, states: CaseStates, now: dt.datetime) -> Verdict:
+        """`check` for a record of one event (nearly all of them), without the bookkeeping of several."""
+        key = (event.member_state, event.case_reference)
+        stored = states.get(key)
+        state = CaseState() if stored is None else stored
+        found = self.engine.validate(event, state, now)
+        folded = fold(state, event)
+        if not found:
+            if folded is not state:
+                states.put(key, folded)
+            return Verdict((apply_warnings(event, found) if event.validation_warnings else event,))
+        self.metrics.add(event.source.connector, found)
+        if not errors(found) and folded is not state:
+            states.put(key, folded)
+        return Verdict((apply_warnings(event, found),), tuple(f.to_avro() for f in found))

@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -132,3 +133,34 @@ def registry_url() -> Iterator[str]:
     yield url
     if started_here:
         local.stop()
+
+
+SECURE_KAFKA_USERS = ("gw-de-csv", "gw-fr-jsonl", "gw-detect", "gw-stats")
+"""SCRAM users of the secured broker besides ``admin``: two connectors, the detector and a read-only consumer."""
+
+
+@pytest.fixture(scope="module")
+def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A broker of its own with TLS, SASL/SCRAM-SHA-512 and ACLs (nothing allowed without one), stopped afterwards.
+
+    Port ``GW_TEST_SECURE_KAFKA_PORT`` (29400; +1 controller, +2 inter-broker). A fresh CA, broker certificate and
+    random passwords per module: ``LocalKafka.security`` holds them.
+    """
+    import secrets
+
+    from gateway.devservices.kafka_security import make_broker_security
+    from gateway.devservices.local_kafka import LocalKafka
+
+    folder = tmp_path_factory.mktemp("secure-kafka")
+    security = make_broker_security(
+        folder / "tls",
+        admin_password=secrets.token_urlsafe(16),
+        users={name: secrets.token_urlsafe(16) for name in SECURE_KAFKA_USERS},
+    )
+    port = int(os.environ.get("GW_TEST_SECURE_KAFKA_PORT", "29400"))
+    broker = LocalKafka(name=f"secure-{port}", port=port, security=security, heap_mb=512)
+    try:
+        broker.start(fresh=True)
+        yield broker
+    finally:
+        broker.stop()

@@ -116,6 +116,8 @@ def test_two_processes_share_the_raw_topic_exactly_once(
     # out; both are shortened so that the move happens within the test's time.
     monkeypatch.setenv("GATEWAY_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "10000")
     monkeypatch.setenv("GATEWAY_KAFKA_TXN_TRANSACTION_TIMEOUT_MS", "10000")
+    # Small transactions, so that process a commits one and still has records to hand over when it is killed.
+    monkeypatch.setenv("GATEWAY_BATCH_SIZE", "200")
     procs = [
         start(["run", "-c", CONNECTOR, "--config", str(config), "--group", group, "--instance", name], log)
         for (config, _), name, log in zip(configs, instances, logs, strict=True)
