@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import click
 
 from gateway.cli.common import load_settings
 from gateway.errors import ConfigError
+from gateway.observability import configure_logging
 
 
 @click.group("dashboard", invoke_without_command=True)
@@ -52,9 +52,10 @@ def dashboard(
     from gateway.dashboard.backend import KafkaBackend
     from gateway.dashboard.settings import load_dashboard_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
     settings = load_settings(config_path, **overrides)
+    obs = settings.observability
+    configure_logging(obs.log_format, obs.log_level, service="dashboard")
     try:
         board = load_dashboard_settings(dashboard_path)
     except ConfigError as exc:
