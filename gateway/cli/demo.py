@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections import Counter
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -72,6 +75,7 @@ def demo(bootstrap: str | None, per_type: int) -> None:
         if len(c.dead_letters) > 4:
             prefix = result.topics.canonical.split(".", 1)[0]
             console.print(f"  … all of them: `gateway dlq inspect -c {c.connector} --prefix {prefix}`")
+    _show_dashboard(console, result, bootstrap)
     verdict = "[green]records in = events out + dead letters[/]" if result.balanced else "[red]COUNTS DO NOT ADD UP[/]"
     console.print(verdict)
     exact = _show_detection(console, result)
@@ -99,6 +103,10 @@ def _show_detection(console: Console, result: DemoResult) -> bool:
         f"planted alerts found with their evidence, {found.look_alikes_silent}/{len(found.look_alikes)} look-alikes "
         f"silent; {others} alert(s) on the bundled samples' own stories (their kind-1 cases are SM-1 by design)"
     )
+    if found.metrics:
+        console.print("the detector's metrics, as `gateway detect --metrics-port 9464` serves them on /metrics:")
+        for line in found.metrics:
+            console.print(f"  {line}", markup=False, highlight=False)
     sample = next((a for a in found.alerts if a.rule_id == "SM-3"), found.alerts[0] if found.alerts else None)
     if sample is not None:
         from gateway.detect.config import DetectorConfig
@@ -187,3 +195,42 @@ def _show_tools(console: Console, result: DemoResult) -> None:
     table.add_row("", "SDMX-ML 2.1, SDMX-CSV 2.0, plain CSV, structure.xml", str(tools.stats_folder))
     table.add_row("chart", "returns per quarter by type and assistance", f"{tools.chart[0]}")
     console.print(table)
+
+
+DEMO_CONFIG_DIR = Path("samples/generated/demo")
+
+
+def _show_dashboard(console: Console, result: DemoResult, bootstrap: str) -> None:
+    """Write a loopback-only dashboard configuration for the demo's dead letters and print how to open it.
+
+    One operator, ``demo``, with a fresh random password (only its Argon2id hash is written), so the demo's dead
+    letters can be looked at and replayed in a browser without configuring anything.
+    """
+    from gateway.dashboard.auth import hash_password
+
+    DEMO_CONFIG_DIR.mkdir(parents=True, exist_ok=True)
+    topics = result.topics
+    gateway_toml = DEMO_CONFIG_DIR / "gateway.toml"
+    gateway_toml.write_text(
+        f"[kafka]\nbootstrap_servers = {json.dumps(bootstrap)}\n\n"
+        f"[topics]\ncanonical = {json.dumps(topics.canonical)}\ndlq_prefix = {json.dumps(topics.dlq_prefix)}\n"
+        f"raw_prefix = {json.dumps(topics.raw_prefix)}\n",
+        encoding="utf-8",
+    )
+    password = secrets.token_urlsafe(12)
+    connectors = ", ".join(json.dumps(c.connector) for c in result.connectors)
+    prefix = topics.canonical.split(".", 1)[0]
+    dashboard_toml = DEMO_CONFIG_DIR / "dashboard.toml"
+    dashboard_toml.write_text(
+        f"connectors = [{connectors}]\naudit_topic = {json.dumps(prefix + '.audit.dlq-replay.v1')}\n"
+        f"cookie_secure = false  # plain HTTP on loopback only\n\n"
+        f'[users.demo]\nrole = "operator"\npassword_hash = {json.dumps(hash_password(password))}\n',
+        encoding="utf-8",
+    )
+    console.print(
+        "Look at them and replay them in a browser (user [bold]demo[/], password "
+        f"[bold]{password}[/], valid for these files only):\n"
+        f"  gateway dashboard --config {gateway_toml} --dashboard-config {dashboard_toml}   → http://127.0.0.1:8080",
+        highlight=False,
+        soft_wrap=True,
+    )

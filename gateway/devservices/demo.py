@@ -137,6 +137,7 @@ class DetectionResult:
         found: The detector's open alerts (not superseded) by (subject key, rule), with their evidence.
         look_alikes: Planted look-alikes: (subject key, rules that must not fire).
         events_in: Canonical events the detector read.
+        metrics: The detector run's Prometheus exposition (what its ``/metrics`` served), ``gateway_*`` lines only.
     """
 
     alerts: list[SecondaryMovementSuspected]
@@ -144,6 +145,7 @@ class DetectionResult:
     found: dict[tuple[str, str], frozenset[tuple[str, str]]]
     look_alikes: list[tuple[str, tuple[str, ...]]]
     events_in: int
+    metrics: list[str] = field(default_factory=list)
 
     @property
     def planted_found(self) -> int:
@@ -382,8 +384,20 @@ def run_detection(settings: GatewaySettings, connectors: list[Connector[Any]], p
     manifest = json.loads((MOVEMENTS_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))
     for name, connector in by_name.items():
         FileIngestor(connector, settings).ingest(MOVEMENTS_DIR / FILE_NAMES[name])
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from gateway.observability import Observation, PrometheusMetrics
+
     options = DetectorOptions(application=f"{prefix}.detect", instance="demo", idle_exit_s=3.0)
-    stats = run_detector(settings, DetectorConfig(), default_codecs(settings), options)
+    # The registry a `gateway detect --metrics-port` process serves on /metrics, read here once the run is over.
+    registry = CollectorRegistry()
+    observation = Observation(metrics=PrometheusMetrics(registry, "detect"))
+    stats = run_detector(settings, DetectorConfig(), default_codecs(settings), options, observation=observation)
+    exposition = [
+        line
+        for line in generate_latest(registry).decode().splitlines()
+        if line.startswith(("gateway_alerts_total", "gateway_transactions_total", "gateway_input_records_total"))
+    ]
     codec = alert_codec()
     alerts = [codec.decode(m.value() or b"") for m in read_to_end(settings.kafka, settings.topics.alerts)]
 
@@ -406,7 +420,7 @@ def run_detection(settings: GatewaySettings, connectors: list[Connector[Any]], p
         for a in alerts
         if a.alert_id not in superseded
     }
-    return DetectionResult(alerts, expected, found, look_alikes, stats.records_in)
+    return DetectionResult(alerts, expected, found, look_alikes, stats.records_in, exposition)
 
 
 def read_events(settings: GatewaySettings) -> list[CaseEvent]:
