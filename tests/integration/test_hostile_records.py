@@ -13,7 +13,8 @@ Constant memory is shown by difference, which holds on a shared, noisy machine: 
 over a 50 MB over-long record, each a process of its own, must peak within ``RSS_SLACK`` of each other. A reader
 holding the record whole (or a parser, an encoder, a dead letter holding a copy) would add at least the 45 MB. The
 JSON string is 50 MB too: at 20 MB, one copy held would add only 15 MB and pass. ``gateway validate`` over the same
-file must report the same one dead letter as the ingest.
+file must report the same one dead letter as the ingest. fr-jsonl also reads exports that are one JSON array: the
+ingest test runs that form too, with the over-long record an element of the array.
 
 Service mode consumes one record per message, so there a record is at most a message (the raw topic's
 ``max.message.bytes``, 1 MB): a ~900 KB message against a ``max_record_bytes`` of 64 KiB, and a dead-letter topic
@@ -129,13 +130,19 @@ def inflate(name: str, data: bytes, size: int) -> bytes:
 
 
 def hostile_export(
-    name: str, path: Path, valid: tuple[SampleRecord, SampleRecord], over_long: bytes, size: int
+    name: str, path: Path, valid: tuple[SampleRecord, SampleRecord], over_long: bytes, size: int, *, array: bool
 ) -> Export:
-    """Write an export: ``valid[0]``, ``over_long`` grown to ``size`` bytes, ``valid[1]``."""
+    """Write an export: ``valid[0]``, ``over_long`` grown to ``size`` bytes, ``valid[1]``.
+
+    ``array`` writes a JSON array, pretty-printed as exporting tools do (fr-jsonl reads it an element a record).
+    """
     record = inflate(name, over_long, size)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
-        _connector(name).write_export(out, [valid[0].data, record, valid[1].data])
+        if array:
+            out.write(b"[\n  " + b",\n  ".join([valid[0].data, record, valid[1].data]) + b"\n]\n")
+        else:
+            _connector(name).write_export(out, [valid[0].data, record, valid[1].data])
     return Export(path, record, valid)
 
 
@@ -244,20 +251,26 @@ def samples() -> dict[str, list[SampleRecord]]:
     return {name: _valid_records(_connector(name), 6) for name in STATES}
 
 
-def _exports(name: str, tmp_path: Path, samples: dict[str, list[SampleRecord]]) -> tuple[Export, Export]:
+def _exports(
+    name: str, tmp_path: Path, samples: dict[str, list[SampleRecord]], *, array: bool = False
+) -> tuple[Export, Export]:
     # Each export its own records, in story order: the second file goes on with the cases the first began.
     rows = samples[name]
-    fmt = discovery.load(name).formats[0]
-    small = hostile_export(name, tmp_path / f"small.{fmt}", (rows[0], rows[2]), rows[1].data, SMALL)
-    large = hostile_export(name, tmp_path / f"large.{fmt}", (rows[3], rows[5]), rows[4].data, LARGE)
+    fmt = "json" if array else discovery.load(name).formats[0]
+    small = hostile_export(name, tmp_path / f"small.{fmt}", (rows[0], rows[2]), rows[1].data, SMALL, array=array)
+    large = hostile_export(name, tmp_path / f"large.{fmt}", (rows[3], rows[5]), rows[4].data, LARGE, array=array)
     return small, large
 
 
-@pytest.mark.parametrize("name", sorted(STATES))
+@pytest.mark.parametrize(
+    ("name", "array"),
+    [("de-csv", False), ("fr-jsonl", False), ("fr-jsonl", True), ("nl-xml", False)],
+    ids=["de-csv", "fr-jsonl", "fr-jsonl-array", "nl-xml"],
+)
 def test_ingest_and_validate_dead_letter_an_over_long_record_in_constant_memory(
-    name: str, kafka_bootstrap: str, tmp_path: Path, samples: dict[str, list[SampleRecord]]
+    name: str, array: bool, kafka_bootstrap: str, tmp_path: Path, samples: dict[str, list[SampleRecord]]
 ) -> None:
-    small, large = _exports(name, tmp_path, samples)
+    small, large = _exports(name, tmp_path, samples, array=array)
     config, settings = write_config(tmp_path, kafka_bootstrap, name, "ingest")
 
     runs = []
@@ -267,7 +280,7 @@ def test_ingest_and_validate_dead_letter_an_over_long_record_in_constant_memory(
         assert_summary(done, f"ingest of {export.path.name}")
         runs.append(done)
     dead = assert_landed(kafka_bootstrap, settings, name, [small, large])
-    assert_constant_memory(runs[0], runs[1], f"{name} ingest")
+    assert_constant_memory(runs[0], runs[1], f"{name}{' (JSON array)' if array else ''} ingest")
 
     # The dry run reads the same file through the same reader: the same one dead letter, at the same place.
     args = ["validate", "-c", name, "--config", str(config), "--json", str(large.path)]
