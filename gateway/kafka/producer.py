@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -278,12 +279,17 @@ class IdempotentProducer:
             self._closed = True
             # Anything still queued here was reported by flush or close already; don't let close() block on it.
             self._client.purge()
-            try:
-                self._client.close()
-            except KafkaException as exc:
-                # close() aborts an open transaction first, which a fenced producer cannot do; the handle is still
-                # destroyed when the client object is garbage-collected.
-                _log.info("producer closed with an error: %s", error_of(exc).str())
+            # close() aborts an open transaction first, which a fenced producer cannot do; it says so as a
+            # RuntimeWarning (or an exception, by version), and the handle is destroyed with the client object anyway.
+            # Under `-W error` the warning would surface as a SystemError, so it is caught and logged here.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    self._client.close()
+                except KafkaException as exc:
+                    _log.info("producer closed with an error: %s", error_of(exc).str())
+            for warning in caught:
+                _log.info("producer closed with a warning: %s", warning.message)
 
     def _raise_if_fatal(self) -> None:
         if self._fatal is not None:
