@@ -63,6 +63,7 @@ class DetectorOptions:
         idle_exit_s: Stop after this long without input (batch jobs, tests); None runs until stopped.
         batch_records: Most records per transaction.
         outage_deadline_s: Longest broker outage to wait out before giving up.
+        session_timeout_s: Group session timeout: a takeover of a stopped instance's partitions waits this long.
     """
 
     application: str = "gateway-detect"
@@ -71,6 +72,7 @@ class DetectorOptions:
     idle_exit_s: float | None = None
     batch_records: int = 2_000
     outage_deadline_s: float = 600.0
+    session_timeout_s: float = 45.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +260,7 @@ def run_detector(
         idle_exit_s=options.idle_exit_s,
         batch_records=options.batch_records,
         outage_deadline_s=options.outage_deadline_s,
+        session_timeout_s=options.session_timeout_s,
         tick_s=None,
     )
     topics = [settings.topics.canonical, settings.topics.erasures]

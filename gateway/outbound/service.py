@@ -92,6 +92,7 @@ class OutboundOptions:
         idle_exit_s: Stop after this long without input (batch jobs, tests); None runs until stopped.
         batch_records: Most records per transaction.
         outage_deadline_s: Longest broker outage to wait out before giving up.
+        session_timeout_s: Group session timeout: a takeover of a stopped instance's partitions waits this long.
         tick_s: How often timers are checked while the input is quiet.
         clock: The monitor's clock (`gateway.monitor.clock`); the wall clock by default.
         timers_per_pass: Most timers fired per partition and transaction (the rest follow on the next pass).
@@ -103,6 +104,7 @@ class OutboundOptions:
     idle_exit_s: float | None = None
     batch_records: int = 2_000
     outage_deadline_s: float = 600.0
+    session_timeout_s: float = 45.0
     tick_s: float = 1.0
     clock: Clock = field(default_factory=WallClock)
     timers_per_pass: int = 5_000
@@ -437,6 +439,7 @@ def run_outbound(
         idle_exit_s=options.idle_exit_s,
         batch_records=options.batch_records,
         outage_deadline_s=options.outage_deadline_s,
+        session_timeout_s=options.session_timeout_s,
         tick_s=options.tick_s,
     )
     topics = [settings.topics.canonical, settings.topics.ees_inbound]

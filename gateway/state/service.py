@@ -36,6 +36,9 @@ class ServiceRun:
         batch_records: Most records per transaction.
         outage_deadline_s: Longest broker outage to wait out before giving up.
         tick_s: Run the transform on an empty batch after this long without input (timers); None: never.
+        session_timeout_s: Group session timeout. Members are static (KIP-345): a member that stops does not leave the
+            group, so another instance taking over its partitions waits this long; a restart under the same
+            ``instance`` does not.
     """
 
     application: str
@@ -45,6 +48,7 @@ class ServiceRun:
     batch_records: int = 2_000
     outage_deadline_s: float = 600.0
     tick_s: float | None = None
+    session_timeout_s: float = 45.0
 
 
 def run_stateful(
@@ -77,7 +81,11 @@ def run_stateful(
     """
     stop = stop or threading.Event()
     group = run.group_id or run.application
-    consumer = ConsumerSettings(group_id=group, group_instance_id=f"{group}-{run.instance}")
+    consumer = ConsumerSettings(
+        group_id=group,
+        group_instance_id=f"{group}-{run.instance}",
+        session_timeout_ms=round(run.session_timeout_s * 1000),
+    )
     txn = TransactionSettings(transactional_id=f"{run.application}-{run.instance}")
     outage = retrying(RetrySettings(max_attempts=10_000, deadline_s=run.outage_deadline_s, max_delay_s=5.0))
     total = ProcessorStats()

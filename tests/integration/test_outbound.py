@@ -172,7 +172,10 @@ def _non_returns(settings: GatewaySettings) -> list[m.CaseEvent]:
 
 
 def _stage(settings: GatewaySettings, clock: ManualClock, instance: str, app: str) -> None:
-    options = OutboundOptions(application=app, instance=instance, idle_exit_s=2.5, clock=clock, tick_s=0.3)
+    # Members are static: a short session lets instance "b" take over the stopped "a"'s partitions quickly.
+    options = OutboundOptions(
+        application=app, instance=instance, idle_exit_s=2.5, clock=clock, tick_s=0.3, session_timeout_s=6.0
+    )
     run_outbound(settings, CONFIG, default_codecs(settings), options)
 
 
