@@ -123,7 +123,10 @@ def test_hostile_bytes_as_one_message_are_a_record_error(connector: NlXmlConnect
 @pytest.mark.timeout(10)
 @pytest.mark.parametrize(
     ("until", "message"),
-    [(b"<Zaaknummer>", "no end tag before the end of the file"), (b"<Gebeurtenis", "not a record; the file ends")],
+    [
+        (b"<Zaaknummer>", "no end tag before the end of the file"),
+        (b"<Gebeurtenis", "not a record (8388620 bytes, the first 16384 kept); the file ends"),
+    ],
 )
 def test_an_endless_record_is_read_in_constant_memory(make: Make, until: bytes, message: str) -> None:
     # 8 MB of a record (or of garbage) that never ends, read 4 kB at a time: the reader keeps about limit + chunk.
@@ -147,13 +150,16 @@ def test_an_endless_record_is_read_in_constant_memory(make: Make, until: bytes, 
 
     tracemalloc.start()
     try:
-        (record,) = list(c.read(io.BufferedReader(Endless(), 4096), "s"))
+        endless = Endless()
+        (record,) = list(c.read(io.BufferedReader(endless, 4096), "s"))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert len(record.data) == LIMIT
     assert message in str(record.error)
     assert peak < 256 * 1024, f"peak {peak} bytes"
+    # The dead letter names the whole item, not its kept prefix: every byte from its start to the end of the file.
+    assert record.original_length == endless.sent - head.rindex(b"<Gebeurtenis")
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

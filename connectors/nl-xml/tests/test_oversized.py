@@ -140,3 +140,42 @@ def test_a_truncated_over_long_record_keeps_the_length_and_digest_of_its_tail(ma
     assert len(record.data) == 1000
     assert str(record.error).startswith("truncated file: the record at byte ")
     assert f"and has no end tag before the end of the file ({length} bytes are left of it)" in str(record.error)
+
+
+@pytest.mark.parametrize(
+    ("parts", "reason"),
+    [
+        # Refused in the prolog: the whole file is the dead letter, however far it goes on.
+        ([b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "b">]>\n', HEAD[22:], 3 << 20, END], "DOCTYPE"),
+        # A comment before the root, then megabytes: the bytes the window forgot during the prolog are counted too.
+        ([b"<!-- " + b"c" * 9000 + b" -->\n", b"not xml ", 2 << 20], "not an XML export"),
+    ],
+    ids=["doctype", "after-a-comment"],
+)
+def test_a_file_refused_in_its_prolog_is_one_dead_letter_with_the_whole_files_digest(
+    make: Make, parts: list[bytes | int], reason: str
+) -> None:
+    limit, chunk = 16_384, 4096
+    records, peak = read_all(make(max_record_bytes=limit, read_chunk_bytes=chunk), parts, chunk)
+    (record,) = records
+    assert reason in str(record.error)
+    assert (record.original_length, record.original_sha256) == digest(parts)
+    assert len(record.data) == limit
+    assert peak < 256 * 1024, f"peak {peak} bytes"
+
+
+@pytest.mark.parametrize("where", ["between records", "after the root"])
+def test_over_long_content_that_is_not_a_record_keeps_the_length_and_digest_of_all_of_it(
+    make: Make, samples: list[SampleRecord], where: str
+) -> None:
+    limit, chunk = 16_384, 4096
+    a, b = samples[0].data, samples[1].data
+    junk: list[bytes | int] = [b"<Onbekend>", 5 << 20]
+    parts = [HEAD, a, *junk, b, END] if where == "between records" else [HEAD, a, b, END, *junk]
+    records, peak = read_all(make(max_record_bytes=limit, read_chunk_bytes=chunk), parts, chunk)
+    assert [r.data for r in records if r.error is None] == [a, b]
+    (bad,) = [r for r in records if r.error is not None]
+    assert (bad.original_length, bad.original_sha256) == digest(junk)
+    assert len(bad.data) == limit
+    assert f"({digest(junk)[0]} bytes, the first {limit} kept)" in str(bad.error)
+    assert peak < 256 * 1024, f"peak {peak} bytes"

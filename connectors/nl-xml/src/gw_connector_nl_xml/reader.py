@@ -121,6 +121,7 @@ class _Splitter:
         self._context = b""
         self._encoding = UTF8
         self._prolog_decl = b""  # the file's XML declaration, if any: part of every record's context
+        self._file: OversizedRecord | None = None  # follows every byte read while the prolog is parsed
 
     # ---- window ----------------------------------------------------------------------------------------------
 
@@ -139,6 +140,8 @@ class _Splitter:
         if not chunk:
             self._eof = True
             return False
+        if self._file is not None:
+            self._file.update(chunk)
         self._buf += chunk
         return True
 
@@ -181,27 +184,19 @@ class _Splitter:
             if not self._fill(keep):
                 return _Miss.EOF
 
-    def _skip(self, pattern: re.Pattern[bytes], start: int) -> Span | _Miss:
-        """Find ``pattern`` from ``start``, forgetting what was searched (constant memory for oversized items)."""
-        scan = start
-        while True:
-            found = pattern.search(self._buf, scan - self._base)
-            if found is not None:
-                return found.start() + self._base, found.end() + self._base
-            scan = self._resume(scan)
-            if not self._fill(scan):
-                return _Miss.EOF
-
-    def _stream_into(self, tracker: OversizedRecord, pattern: re.Pattern[bytes], start: int, scan: int) -> Span | _Miss:
+    def _stream_into(
+        self, tracker: OversizedRecord, pattern: re.Pattern[bytes], start: int, scan: int, *, through: bool = True
+    ) -> Span | _Miss:
         """Find ``pattern`` from ``scan``, feeding ``tracker`` every byte from ``start`` to the match's end.
 
         The bytes are handed on as the window moves and then forgotten, so memory stays at one window whatever
-        the distance; at the end of the stream every byte left has been fed.
+        the distance; at the end of the stream every byte left has been fed. With ``through`` false the match
+        itself is not fed (it starts the next item).
         """
         fed = start
         while True:
             found = pattern.search(self._buf, scan - self._base)
-            upto = self._end if found is None else found.end() + self._base
+            upto = self._end if found is None else (found.end() if through else found.start()) + self._base
             if found is None:
                 scan = upto = self._resume(scan)
             with memoryview(self._buf) as view:  # released before the window is resized
@@ -240,15 +235,23 @@ class _Splitter:
         self._index += 1
         return record
 
-    def _emit_oversized(self, tracker: OversizedRecord, at: int, error: str | None = None) -> RawRecord:
-        """The error record of an over-long record: its first bytes, and the length and SHA-256 of all of it."""
-        position = self._position(at, "record")
-        record = tracker.record(self._source, position, self._index)
+    def _emit_oversized(
+        self, tracker: OversizedRecord, at: int, error: str | None = None, *, what: str = "record"
+    ) -> RawRecord:
+        """The error record of an over-long record: its first bytes, and the length and SHA-256 of all of it.
+
+        A tracked item that turned out to fit ``max_record_bytes`` is kept whole, like any record.
+        """
+        position = self._position(at, what)
+        record = tracker.record(self._source, position, self._index, what=what)
+        whole = tracker.length <= self._max
         record = dataclasses.replace(
             record,
             encoding=self._encoding.codec,
             context=self._context,
             error=record.error if error is None else ParseError(error, position=position),
+            original_length=None if whole else record.original_length,
+            original_sha256=None if whole else record.original_sha256,
         )
         self._index += 1
         return record
@@ -257,11 +260,17 @@ class _Splitter:
 
     def records(self) -> Iterator[RawRecord]:
         """The whole file: prolog, body, epilog."""
+        # A file refused in its prolog is one dead letter: its first bytes, and the length and SHA-256 of all of it.
+        self._file = OversizedRecord(self._max)
         try:
             root = self._prolog()
         except _FatalError as exc:
-            yield self._emit(self._slice(self._base, min(self._end, self._base + self._max)), 0, str(exc), what="file")
+            while self._fill(self._end):  # read (and hash) the rest in constant memory
+                pass
+            yield self._emit_oversized(self._file, 0, str(exc), what="file")
             return
+        finally:
+            self._file = None
         self._context = self._prolog_decl + root.tag
         pos = root.end if root.empty else (yield from self._body(root))
         if pos is not None:
@@ -436,26 +445,39 @@ class _Splitter:
         return found[1]
 
     def _garbage(self, next_item: re.Pattern[bytes] | None, pos: int, why: str) -> Steps:
-        """Cut out everything up to the next record or root end tag (or the end of the file) as one error."""
-        found: Span | _Miss = _Miss.EOF
+        """Cut out everything up to the next record or root end tag (or the end of the file) as one error.
+
+        However long it is, it costs one window of memory and becomes one dead letter carrying its first
+        ``max_record_bytes`` and the length and SHA-256 of all of it.
+        """
         if next_item is not None:
             found = self._search(next_item, pos + 1, pos, self._max)
-        if isinstance(found, tuple):
-            yield self._emit(self._slice(pos, found[0]), pos, f"{why}: {self._show(pos)}", what="content")
-            return found[0]
-        head, shown = self._slice(pos, min(self._end, pos + self._max)), self._show(pos)
-        if found is _Miss.TOO_LONG and next_item is not None:
-            found = self._skip(next_item, pos + self._max)
-        if isinstance(found, tuple):
-            yield self._emit(
-                head, pos, f"{why} ({found[0] - pos} bytes, the first {self._max} kept): {shown}", what="content"
-            )
-            return found[0]
-        while self._fill(self._end):  # read to the end in constant memory
-            pass
+            if isinstance(found, tuple):
+                yield self._emit(self._slice(pos, found[0]), pos, f"{why}: {self._show(pos)}", what="content")
+                return found[0]
+        shown, tracker = self._show(pos), OversizedRecord(self._max)
+        rest: Span | _Miss = _Miss.EOF
+        if next_item is None:
+            self._drain(tracker, pos)
+        else:
+            rest = self._stream_into(tracker, next_item, pos, pos + 1, through=False)
+        size = f" ({tracker.length} bytes, the first {self._max} kept)" if tracker.length > self._max else ""
+        if isinstance(rest, tuple):
+            yield self._emit_oversized(tracker, pos, f"{why}{size}: {shown}", what="content")
+            return rest[0]
         suffix = "" if next_item is None else f"; the file ends without the root end tag </{ROOT}>"
-        yield self._emit(head, pos, f"{why}{suffix}: {shown}", what="content")
+        yield self._emit_oversized(tracker, pos, f"{why}{size}{suffix}: {shown}", what="content")
         return None
+
+    def _drain(self, tracker: OversizedRecord, start: int) -> None:
+        """Feed ``tracker`` every byte from ``start`` to the end of the stream, one window at a time."""
+        fed = start
+        while True:
+            with memoryview(self._buf) as view:  # released before the window is resized
+                tracker.update(view[fed - self._base :])
+            fed = self._end
+            if not self._fill(fed):
+                return
 
     def _show(self, pos: int) -> str:
         text = self._slice(pos, min(self._end, pos + 40)).decode("utf-8", "replace")
