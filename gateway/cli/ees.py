@@ -69,13 +69,14 @@ def ingest(
                 total.add(summary)
         else:
             assert topic is not None
-            # Health, readiness (the broker answers) and the Kafka retries; the ingest's own counts are its summary.
-            with (
-                observed(settings, "ees-ingest", metrics_port=metrics_port, log_format=log_format) as observation,
-                observation.probe(settings.kafka.to_librdkafka()),
-            ):
+            with observed(settings, "ees-ingest", metrics_port=metrics_port, log_format=log_format) as observation:
                 total = job.run_topic(
-                    topic, group_id=group, instance=instance, idle_timeout_s=idle_exit, stop=stop_on_signals()
+                    topic,
+                    group_id=group,
+                    instance=instance,
+                    idle_timeout_s=idle_exit,
+                    stop=stop_on_signals(),
+                    observation=observation,
                 )
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc

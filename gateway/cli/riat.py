@@ -74,12 +74,12 @@ def pull(
     )
     try:
         job.ensure_topics()
-        # Health, readiness (the broker answers) and the Kafka retries; the pull's own counts are its summary.
+        # Health, readiness (the broker answers), the Kafka retries and each committed page's counts.
         with (
             observed(settings, "riat-pull", metrics_port=metrics_port, log_format=log_format) as observation,
             observation.probe(settings.kafka.to_librdkafka()),
         ):
-            total = job.run(max_pages=max_pages, follow_s=follow, stop=stop_on_signals())
+            total = job.run(max_pages=max_pages, follow_s=follow, stop=stop_on_signals(), metrics=observation.metrics)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

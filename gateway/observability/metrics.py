@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
@@ -29,10 +29,12 @@ __all__ = [
     "NullMetrics",
     "OutcomeTally",
     "PrometheusMetrics",
+    "FileOutcome",
     "TransactionResult",
 ]
 
 TransactionResult = Literal["committed", "aborted"]
+FileOutcome = Literal["processed", "failed"]
 
 MAX_LABEL_SETS = 500
 """Most label sets one metric keeps; later ones are counted under ``other`` (bounded cardinality, whatever comes)."""
@@ -55,6 +57,7 @@ class MetricSpec:
         labels: Its label names.
         help: What it measures.
         processes: The commands that report it.
+        buckets: A histogram's bucket bounds (seconds).
     """
 
     name: str
@@ -62,6 +65,7 @@ class MetricSpec:
     labels: tuple[str, ...]
     help: str
     processes: str
+    buckets: tuple[float, ...] = ()
 
     @property
     def exposed(self) -> tuple[str, ...]:
@@ -73,8 +77,9 @@ class MetricSpec:
         return (self.name,)
 
 
-_INGEST = "run, watch, ingest"
-_LOOPS = "run, detect, outbound, deliver"
+_INGEST = "run, watch, ingest, ees ingest, riat pull"
+_LOOPS = "run, detect, outbound, deliver, ees ingest"
+_COMMITS = f"{_LOOPS}, watch, ingest, riat pull"
 
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("gateway_records_in", "counter", ("connector",), "Records read whose outcome committed.", _INGEST),
@@ -91,14 +96,14 @@ METRICS: tuple[MetricSpec, ...] = (
         "counter",
         ("service", "result"),
         "Kafka transactions committed or aborted (an aborted batch is redone).",
-        f"{_LOOPS}, watch, ingest",
+        _COMMITS,
     ),
     MetricSpec(
         "gateway_last_commit_timestamp_seconds",
         "gauge",
         ("service",),
         "Unix time of the last committed transaction.",
-        f"{_LOOPS}, watch, ingest",
+        _COMMITS,
     ),
     MetricSpec("gateway_input_records", "counter", ("service",), "Input messages whose offsets committed.", _LOOPS),
     MetricSpec(
@@ -113,7 +118,8 @@ METRICS: tuple[MetricSpec, ...] = (
         "histogram",
         ("service",),
         "Time from a batch's start to its commit.",
-        f"{_LOOPS}, watch, ingest",
+        _COMMITS,
+        _BATCH_BUCKETS,
     ),
     MetricSpec(
         "gateway_end_to_end_seconds",
@@ -121,6 +127,7 @@ METRICS: tuple[MetricSpec, ...] = (
         ("service",),
         "Age at commit of each batch's oldest input message (its Kafka timestamp to the commit).",
         _LOOPS,
+        _E2E_BUCKETS,
     ),
     MetricSpec(
         "gateway_consumer_lag",
@@ -150,6 +157,13 @@ METRICS: tuple[MetricSpec, ...] = (
         ("target",),
         "Outbox messages not yet delivered (the worker's lag).",
         "deliver",
+    ),
+    MetricSpec(
+        "gateway_files",
+        "counter",
+        ("connector", "outcome"),
+        "Files finished: processed (every record became an event or a dead letter) or failed (moved aside).",
+        "watch",
     ),
     MetricSpec("gateway_ready", "gauge", ("service",), "1 when /readyz answers 200, else 0.", "all"),
 )
@@ -213,6 +227,10 @@ class Metrics(Protocol):
         """Outbox messages finished (by outcome), and the messages still pending if known."""
         ...
 
+    def file(self, connector: str, outcome: FileOutcome) -> None:
+        """A file of a drop directory was finished."""
+        ...
+
 
 class NullMetrics:
     """Reports nothing: the default of every loop, so tests and library users need no registry."""
@@ -235,6 +253,9 @@ class NullMetrics:
         """Ignore."""
 
     def outbox(self, target: str, outcomes: Mapping[str, int], pending: int | None = None) -> None:
+        """Ignore."""
+
+    def file(self, connector: str, outcome: FileOutcome) -> None:
         """Ignore."""
 
 
@@ -260,6 +281,14 @@ class _Bounded:
             return values
 
 
+def _make(spec: MetricSpec, registry: CollectorRegistry) -> PromCounter | PromGauge | PromHistogram:
+    if spec.kind == "counter":
+        return PromCounter(spec.name, spec.help, spec.labels, registry=registry)
+    if spec.kind == "gauge":
+        return PromGauge(spec.name, spec.help, spec.labels, registry=registry)
+    return PromHistogram(spec.name, spec.help, spec.labels, registry=registry, buckets=spec.buckets)
+
+
 class PrometheusMetrics:
     """`Metrics` kept in one process's own ``CollectorRegistry`` (never prometheus_client's global one).
 
@@ -273,36 +302,25 @@ class PrometheusMetrics:
         self.registry = registry
         self.service = service
         self._clock = clock
-        specs = {s.name: s for s in METRICS}
-        self._bounds: dict[str, _Bounded] = {name: _Bounded() for name in specs}
+        self._bounds: dict[str, _Bounded] = {spec.name: _Bounded() for spec in METRICS}
 
-        def counter(name: str) -> PromCounter:
-            s = specs[name]
-            return PromCounter(s.name, s.help, s.labels, registry=registry)
-
-        def gauge(name: str) -> PromGauge:
-            s = specs[name]
-            return PromGauge(s.name, s.help, s.labels, registry=registry)
-
-        def histogram(name: str, buckets: tuple[float, ...]) -> PromHistogram:
-            s = specs[name]
-            return PromHistogram(s.name, s.help, s.labels, registry=registry, buckets=buckets)
-
-        self._records_in = counter("gateway_records_in")
-        self._events_out = counter("gateway_events_out")
-        self._dead_letters = counter("gateway_dead_letters")
-        self._transactions = counter("gateway_transactions")
-        self._last_commit = gauge("gateway_last_commit_timestamp_seconds")
-        self._input = counter("gateway_input_records")
-        self._outputs = counter("gateway_output_messages")
-        self._batch_seconds = histogram("gateway_batch_duration_seconds", _BATCH_BUCKETS)
-        self._e2e_seconds = histogram("gateway_end_to_end_seconds", _E2E_BUCKETS)
-        self._lag = gauge("gateway_consumer_lag")
-        self._retries = counter("gateway_kafka_retries")
-        self._alerts = counter("gateway_alerts")
-        self._delivered = counter("gateway_outbox_delivered")
-        self._pending = gauge("gateway_outbox_pending")
-        self.ready = gauge("gateway_ready")
+        made = {spec.name: _make(spec, registry) for spec in METRICS}
+        self._records_in = cast(PromCounter, made["gateway_records_in"])
+        self._events_out = cast(PromCounter, made["gateway_events_out"])
+        self._dead_letters = cast(PromCounter, made["gateway_dead_letters"])
+        self._transactions = cast(PromCounter, made["gateway_transactions"])
+        self._last_commit = cast(PromGauge, made["gateway_last_commit_timestamp_seconds"])
+        self._input = cast(PromCounter, made["gateway_input_records"])
+        self._outputs = cast(PromCounter, made["gateway_output_messages"])
+        self._batch_seconds = cast(PromHistogram, made["gateway_batch_duration_seconds"])
+        self._e2e_seconds = cast(PromHistogram, made["gateway_end_to_end_seconds"])
+        self._lag = cast(PromGauge, made["gateway_consumer_lag"])
+        self._retries = cast(PromCounter, made["gateway_kafka_retries"])
+        self._alerts = cast(PromCounter, made["gateway_alerts"])
+        self._delivered = cast(PromCounter, made["gateway_outbox_delivered"])
+        self._pending = cast(PromGauge, made["gateway_outbox_pending"])
+        self._files = cast(PromCounter, made["gateway_files"])
+        self.ready = cast(PromGauge, made["gateway_ready"])
         # Series that exist from the start, so rates and absence alerts work before the first batch.
         for result in ("committed", "aborted"):
             self._transactions.labels(service, result)
@@ -366,6 +384,10 @@ class PrometheusMetrics:
                 self._delivered.labels(*self._labels("gateway_outbox_delivered", target, outcome)).inc(n)
         if pending is not None:
             self._pending.labels(target).set(pending)
+
+    def file(self, connector: str, outcome: FileOutcome) -> None:
+        """A file of a drop directory was finished."""
+        self._files.labels(*self._labels("gateway_files", connector, outcome)).inc()
 
     def set_ready(self, ready: bool) -> None:
         """Mirror the readiness in ``gateway_ready`` (alert rules cannot read ``/readyz``)."""

@@ -63,8 +63,10 @@ def process_once(folder: Path, ingestor: FileIngestor, sizes: dict[Path, int] | 
         except FatalError as exc:
             _log.error("ingest of %s stopped: %s", path, exc)
             _move(path, folder / "failed", json.dumps({"file": str(path), "error": str(exc)}, indent=1))
+            ingestor.observation.metrics.file(ingestor.connector.name, "failed")
             continue
         _move(path, folder / "processed", json.dumps(summary.to_dict(), indent=1, default=str))
+        ingestor.observation.metrics.file(ingestor.connector.name, "processed")
         done.append(summary)
         if sizes is not None:
             sizes.pop(path, None)

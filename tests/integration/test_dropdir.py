@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from gateway.config import GatewaySettings
 from gateway.connectors.base import ConnectorConfig
 from gateway.devservices.provision import provision
 from gateway.events.models import MemberState
+from gateway.observability import Observation, PrometheusMetrics
 from gateway.pipeline.dropdir import process_once
 from gateway.pipeline.file_ingest import FileIngestor
 from tests.integration.support.topics import fresh_topics, read_all
@@ -33,7 +35,11 @@ def test_files_are_ingested_once_and_moved(settings: GatewaySettings, tmp_path: 
     (inbox / "a.txt").write_text("ENTRY_RECORDED\n!broken\nASSISTANCE_APPLIED\n")
     (inbox / "b.txt.part").write_text("ENTRY_RECORDED\n")  # still being written: left alone
     (inbox / ".hidden").write_text("ENTRY_RECORDED\n")
-    ingestor = FileIngestor(ToyConnector(ConnectorConfig(member_state=MemberState.NL)), settings)
+    registry = CollectorRegistry()
+    observation = Observation(metrics=PrometheusMetrics(registry, "watch"))
+    ingestor = FileIngestor(
+        ToyConnector(ConnectorConfig(member_state=MemberState.NL)), settings, observation=observation
+    )
 
     sizes: dict[Path, int] = {}
     assert process_once(inbox, ingestor, sizes) == []  # first sight: the size must hold for one poll
@@ -43,6 +49,8 @@ def test_files_are_ingested_once_and_moved(settings: GatewaySettings, tmp_path: 
     assert json.loads((inbox / "processed" / "a.txt.result.json").read_text())["events"] == 2
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [".hidden", "b.txt.part"]
     assert len(read_all(kafka_bootstrap, settings.topics.canonical)) == 2
+    assert registry.get_sample_value("gateway_files_total", {"connector": "toy", "outcome": "processed"}) == 1
+    assert registry.get_sample_value("gateway_records_in_total", {"connector": "toy"}) == 3
 
 
 def test_a_file_ingested_before_a_crash_is_only_moved(settings: GatewaySettings, tmp_path: Path, kafka_bootstrap: str):
@@ -63,8 +71,11 @@ def test_a_file_that_stops_goes_to_failed(settings: GatewaySettings, tmp_path: P
     inbox.mkdir()
     (inbox / "d.txt").write_text("ENTRY_RECORDED\n!broken\n")
     strict = ToyConnector(ConnectorConfig(member_state=MemberState.NL, errors_tolerance="none"))
-    assert process_once(inbox, FileIngestor(strict, settings)) == []
+    registry = CollectorRegistry()
+    observation = Observation(metrics=PrometheusMetrics(registry, "watch"))
+    assert process_once(inbox, FileIngestor(strict, settings, observation=observation)) == []
     assert (inbox / "failed" / "d.txt").exists()
+    assert registry.get_sample_value("gateway_files_total", {"connector": "toy", "outcome": "failed"}) == 1
     assert "errors_tolerance is 'none'" in (inbox / "failed" / "d.txt.result.json").read_text()
 
 

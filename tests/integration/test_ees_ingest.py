@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
+from prometheus_client import CollectorRegistry
 
 from gateway.adapters.ees.convert import NO_CASE, SEVERAL_SUBJECTS, exit_event_id
 from gateway.adapters.ees.documents import DocumentIndex, document_key, index_record, index_tombstone
@@ -18,6 +19,7 @@ from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings
 from gateway.dlq import headers as H
 from gateway.kafka.settings import KafkaSettings
+from gateway.observability import Observation, PrometheusMetrics
 from tests.integration.support.topics import fresh_topics, read_all
 from tests.unit.adapters.ees.samples import exit_file, record
 
@@ -104,9 +106,22 @@ def test_a_raw_topic_is_routed_exactly_once(job: EesIngest, kafka_bootstrap: str
     producer.produce(raw, MALFORMED, b"f2", headers=[("origin", b"sftp")])
     assert producer.flush(10) == 0
 
-    total = job.run_topic(raw, group_id=group_id, instance=uuid.uuid4().hex[:6], idle_timeout_s=3.0)
+    registry = CollectorRegistry()
+    observation = Observation(metrics=PrometheusMetrics(registry, "ees-ingest"))
+    total = job.run_topic(
+        raw, group_id=group_id, instance=uuid.uuid4().hex[:6], idle_timeout_s=3.0, observation=observation
+    )
     assert (total.files, total.records, total.inbound, total.review, total.dead_letters) == (2, 6, 1, 3, 2)
     assert total.balanced
+    # The metrics count what committed, and add up like the summary.
+    metric = registry.get_sample_value
+    assert metric("gateway_records_in_total", {"connector": "ees"}) == 6
+    assert metric("gateway_events_out_total", {"connector": "ees", "event_type": "exit"}) == 1
+    assert metric("gateway_events_out_total", {"connector": "ees", "event_type": "review"}) == 3
+    dead_letters = [s.value for m in registry.collect() for s in m.samples if s.name == "gateway_dead_letters_total"]
+    assert sum(dead_letters) == 2
+    assert metric("gateway_input_records_total", {"service": "ees-ingest"}) == 2
+    assert (metric("gateway_transactions_total", {"service": "ees-ingest", "result": "committed"}) or 0) >= 1
     dead = read_all(kafka_bootstrap, job.topics.dlq)
     (whole,) = [m for m in dead if m.value() == MALFORMED]
     text = H.as_text(whole.headers())

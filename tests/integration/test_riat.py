@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
+from prometheus_client import CollectorRegistry
 
 from gateway.adapters.riat import RiatConfig, index_for, riat_step
 from gateway.adapters.riat.pull import PullSummary, RiatPull, RiatTopics, StatusFeed
@@ -26,6 +27,7 @@ from gateway.config import GatewaySettings
 from gateway.dlq import headers as H
 from gateway.events import models as m
 from gateway.kafka.retry import RetrySettings
+from gateway.observability import PrometheusMetrics
 from gateway.samples.riat_stories import riat_stories
 from gateway.testing.riat_server import RiatServer
 from tests.integration.support.topics import fresh_topics, read_all
@@ -127,7 +129,8 @@ def check_outputs(settings: GatewaySettings, topics: RiatTopics) -> None:
 
 
 def test_the_feed_round_trips_into_events_review_and_dead_letters(settings, topics, server):
-    total = pull(settings, topics, server)
+    registry = CollectorRegistry()
+    total = pull(settings, topics, server, metrics=PrometheusMetrics(registry, "riat-pull"))
     want, reviews, dead = expected()
     n = sum(len(s.statuses) for s in STORIES)
     assert total.balanced
@@ -138,6 +141,19 @@ def test_the_feed_round_trips_into_events_review_and_dead_letters(settings, topi
         sum(dead.values()),
     )
     assert total.pages == -(-n // 2)
+    # Each committed page's counts reach the metrics, and they add up like the summary.
+    metric = registry.get_sample_value
+    assert metric("gateway_records_in_total", {"connector": "riat"}) == n
+    assert metric("gateway_events_out_total", {"connector": "riat", "event_type": "status"}) == len(want)
+    assert metric("gateway_events_out_total", {"connector": "riat", "event_type": "review"}) == sum(reviews.values())
+    dead_letters = {
+        s.labels["error_class"]: s.value
+        for family in registry.collect()
+        for s in family.samples
+        if s.name == "gateway_dead_letters_total"
+    }
+    assert dead_letters == dict(dead)
+    assert metric("gateway_transactions_total", {"service": "riat-pull", "result": "committed"}) == total.pages
     assert total.cursor == str(n)
     check_outputs(settings, topics)
 

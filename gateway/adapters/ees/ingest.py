@@ -51,6 +51,7 @@ from gateway.kafka.transactions import (
     TransactionalProcessor,
     TransactionalProducer,
 )
+from gateway.observability import Observation, OutcomeTally
 
 _log = logging.getLogger(__name__)
 
@@ -141,6 +142,15 @@ class EesSummary:
         self.dead_letters += other.dead_letters
         self.review_reasons.update(other.review_reasons)
         self.error_codes.update(other.error_codes)
+
+    def tally(self) -> OutcomeTally:
+        """The counts as metrics see them: exits placed and reviews as outputs, dead letters by error code."""
+        return OutcomeTally(
+            connector=CONNECTOR,
+            records=self.records,
+            events=Counter({k: n for k, n in (("exit", self.inbound), ("review", self.review)) if n}),
+            dead_letters=Counter({("ees", code, ""): n for code, n in self.error_codes.items()}),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as plain data."""
@@ -421,6 +431,7 @@ class EesIngest:
         instance: str = "0",
         idle_timeout_s: float | None = None,
         stop: threading.Event | None = None,
+        observation: Observation | None = None,
     ) -> EesSummary:
         """Consume raw exit files from ``topic`` (one file per message) until idle or stopped, exactly once.
 
@@ -430,11 +441,15 @@ class EesIngest:
             instance: Stable name of this process (part of its transactional id).
             idle_timeout_s: Stop after this long without input; None to run until ``stop``.
             stop: Stop when set.
+            observation: Gets the committed batches' records, outputs and dead letters, the transactions, the
+                consumer lag and the readiness; none by default.
 
         Returns:
             The counts of committed batches.
         """
         tally = _Tally()
+        observation = observation or Observation()
+        observer = observation.observer(tally)
 
         def transform(batch: list[Message]) -> list[OutboundMessage]:
             pending = EesSummary()
@@ -452,19 +467,23 @@ class EesIngest:
                 out.extend(routed.messages)
                 pending.add(routed.summary)
             tally.pending = pending
+            observer.stage(pending.tally())
             return out
 
         processor = TransactionalProcessor(
             self.settings.kafka,
             ConsumerSettings(group_id=group_id),
             TransactionSettings(transactional_id=f"gateway-ees-topic-{group_id}-{instance}"),
-            transform,
+            observer.wrap(transform),
             topics=[topic],
             producer=self.settings.producer,
             limits=BatchLimits(max_records=50),
-            participant=tally,
+            participant=observer,
         )
-        with processor:
+        probe = observation.probe(
+            self.settings.kafka.to_librdkafka(), group_id=group_id, partitions=observer.partitions
+        )
+        with probe, processor:
             processor.run(idle_timeout=idle_timeout_s, stop=stop)
         return tally.total
 

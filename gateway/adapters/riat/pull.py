@@ -46,6 +46,7 @@ from gateway.kafka.retry import KafkaFatalError, RetrySettings, retrying
 from gateway.kafka.settings import TransactionSettings
 from gateway.kafka.topics import TopicSpec, ensure_topics
 from gateway.kafka.transactions import AbortableTransactionError, TransactionalProducer
+from gateway.observability import NULL_METRICS, Metrics, OutcomeTally
 
 __all__ = [
     "DLQ_TOPIC",
@@ -147,6 +148,15 @@ class PullSummary:
         self.review_reasons.update(other.review_reasons)
         self.error_codes.update(other.error_codes)
         self.cursor = other.cursor or self.cursor
+
+    def tally(self) -> OutcomeTally:
+        """The counts as metrics see them: status events and reviews as outputs, dead letters by error code."""
+        return OutcomeTally(
+            connector=CONNECTOR,
+            records=self.records,
+            events=Counter({k: n for k, n in (("status", self.events), ("review", self.review)) if n}),
+            dead_letters=Counter({("riat", code, ""): n for code, n in self.error_codes.items()}),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as plain data."""
@@ -432,6 +442,7 @@ class RiatPull:
         max_pages: int | None = None,
         follow_s: float | None = None,
         stop: threading.Event | None = None,
+        metrics: Metrics = NULL_METRICS,
     ) -> PullSummary:
         """Pull pages until the feed has nothing new (or ``max_pages``), committing each with its cursor.
 
@@ -440,6 +451,7 @@ class RiatPull:
             follow_s: Instead of stopping when the feed is drained, ask again after this many seconds, until
                 ``stop`` is set.
             stop: Stop between pages when set.
+            metrics: Gets each committed page's statuses, outputs and dead letters, and its transaction.
 
         Returns:
             The counts of the committed pages.
@@ -457,12 +469,15 @@ class RiatPull:
                         break
                     stop.wait(follow_s)
                     continue
+                started = time.monotonic()
                 index = self._lookup()
                 index.refresh()
                 routed = route_page(
                     page, index.entries, self.member_state, self.topics, self._codec, self.clock(), feed_id=self.feed_id
                 )
                 producer.commit_all(routed.messages)
+                metrics.transaction("committed", seconds=time.monotonic() - started)
+                metrics.outcomes(routed.summary.tally())
                 total.add(routed.summary)
                 cursor = page.next
         finally:

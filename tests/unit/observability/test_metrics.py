@@ -41,6 +41,8 @@ def test_transactions_batches_lag_outbox_and_retries() -> None:
     metrics.lag("gateway.case-events.v1", 2, 40)
     metrics.kafka_retry()
     metrics.outbox("sis", {"delivered": 3, "rejected": 0}, pending=12)
+    metrics.file("de-csv", "processed")
+    metrics.file("de-csv", "processed")
 
     assert _value(registry, "gateway_transactions_total", service="detect", result="committed") == 1
     assert _value(registry, "gateway_transactions_total", service="detect", result="aborted") == 1
@@ -56,6 +58,8 @@ def test_transactions_batches_lag_outbox_and_retries() -> None:
     assert _value(registry, "gateway_outbox_delivered_total", target="sis", outcome="delivered") == 3
     assert _value(registry, "gateway_outbox_delivered_total", target="sis", outcome="rejected") is None
     assert _value(registry, "gateway_outbox_pending", target="sis") == 12
+    assert _value(registry, "gateway_files_total", connector="de-csv", outcome="processed") == 2
+    assert _value(registry, "gateway_files_total", connector="de-csv", outcome="failed") is None
 
     metrics.lag("gateway.case-events.v1", 2, None)  # revoked: the series goes
     assert _value(registry, "gateway_consumer_lag", **lag) is None
@@ -94,6 +98,7 @@ def test_null_metrics_take_every_call() -> None:
     metrics.lag("t", 0, 1)
     metrics.kafka_retry()
     metrics.outbox("sis", {"delivered": 1}, 0)
+    metrics.file("x", "failed")
     assert isinstance(NULL_METRICS, NullMetrics)
 
 
