@@ -16,6 +16,7 @@ from gateway.config import GatewaySettings
 from gateway.connectors import discovery
 from gateway.connectors.base import Connector, ConnectorConfig
 from gateway.errors import ConfigError
+from gateway.kafka.connect import wait_for_broker
 from gateway.observability import Observation, configure_logging, observe_process
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +28,21 @@ def load_settings(config_path: Path | None, **overrides: Any) -> GatewaySettings
         return GatewaySettings.load(config_path, **overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def check_broker(settings: GatewaySettings) -> None:
+    """Before a command's first Kafka call: wait for the cluster, or end the command with one clear line.
+
+    A refusal (wrong password, untrusted certificate, a PLAINTEXT client at a TLS listener) raises at once, a cluster
+    still away after ``kafka.connect_timeout_s`` then; the ``gateway`` entry point prints either as one ``Error:``
+    line, exit 1 or 69 (`gateway.kafka.connect.wait_for_broker`). Without it, the first client would retry a
+    refused connection until its own time-out and fail with an unspecific transport error.
+
+    Raises:
+        BrokerRefusedConnectionError: The broker refused this client.
+        BrokerUnreachableError: No answer within ``kafka.connect_timeout_s``.
+    """
+    wait_for_broker(settings.kafka)
 
 
 def make_connector(

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
+from gateway.cli.common import (
+    check_broker,
+    load_settings,
+    observability_options,
+    observed,
+    setup_logging,
+    stop_on_signals,
+)
 from gateway.config import GatewaySettings
 from gateway.errors import ConfigError, FatalError
 
@@ -21,7 +28,9 @@ _BOOTSTRAP = click.option("--bootstrap", envvar="GATEWAY_KAFKA__BOOTSTRAP_SERVER
 
 def _settings(config_path: Path | None, bootstrap: str | None) -> GatewaySettings:
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
-    return load_settings(config_path, **overrides)
+    settings = load_settings(config_path, **overrides)
+    check_broker(settings)
+    return settings
 
 
 @click.command("deliver")

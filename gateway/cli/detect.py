@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
+from gateway.cli.common import (
+    check_broker,
+    load_settings,
+    observability_options,
+    observed,
+    setup_logging,
+    stop_on_signals,
+)
 from gateway.config import GatewaySettings
 from gateway.errors import ConfigError, FatalError
 
@@ -87,6 +94,7 @@ def detect(
 
     setup_logging(log_format, "detect")
     settings = _settings(config_path, bootstrap)
+    check_broker(settings)
     options = DetectorOptions(
         application=application, group_id=group, idle_exit_s=idle_exit, batch_records=batch_records
     )

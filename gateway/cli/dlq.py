@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from gateway.cli.common import load_settings
+from gateway.cli.common import check_broker, load_settings
 from gateway.config import GatewaySettings
 from gateway.dlq import headers as H
 from gateway.dlq import tools
@@ -30,6 +30,7 @@ def _settings(config_path: Path | None, bootstrap: str | None, prefix: str | Non
         from gateway.devservices.demo import demo_topics
 
         settings = settings.model_copy(update={"topics": demo_topics(prefix)})
+    check_broker(settings)
     return settings
 
 

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from gateway.adapters.ees.ingest import EesIngest, EesSummary, EesTopics
-from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
+from gateway.cli.common import (
+    check_broker,
+    load_settings,
+    observability_options,
+    observed,
+    setup_logging,
+    stop_on_signals,
+)
 from gateway.errors import GatewayError
 from gateway.events.models import MemberState
 
@@ -58,6 +65,7 @@ def ingest(
     settings = load_settings(config_path, **overrides)
     if settings.uses_dev_secret:
         click.secho("warning: document keys use the development secret; set GATEWAY_SUBJECT_KEY_SECRET", fg="yellow")
+    check_broker(settings)
     topics = EesTopics.of(settings, dlq=dlq_topic)
     job = EesIngest(settings, member_state, topics=topics, index_topic=index_topic)
     total = EesSummary()

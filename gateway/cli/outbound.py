@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
+from gateway.cli.common import (
+    check_broker,
+    load_settings,
+    observability_options,
+    observed,
+    setup_logging,
+    stop_on_signals,
+)
 from gateway.errors import ConfigError, FatalError
 
 
@@ -71,6 +78,7 @@ def outbound(
     setup_logging(log_format, "outbound")
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
     settings = load_settings(config_path, **overrides)
+    check_broker(settings)
     try:
         config = OutboundConfig.load(outbound_path)
         options = OutboundOptions(

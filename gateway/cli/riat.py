@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from gateway.adapters.riat.pull import PullSummary, RiatPull, RiatTopics, StatusFeed
-from gateway.cli.common import load_settings, observability_options, observed, setup_logging, stop_on_signals
+from gateway.cli.common import (
+    check_broker,
+    load_settings,
+    observability_options,
+    observed,
+    setup_logging,
+    stop_on_signals,
+)
 from gateway.codec.codec import EventCodec, event_codec
 from gateway.config import GatewaySettings
 from gateway.errors import GatewayError
@@ -62,6 +69,7 @@ def pull(
     setup_logging(log_format, "riat-pull")
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
     settings = load_settings(config_path, **overrides)
+    check_broker(settings)
     topics = RiatTopics.of(settings, dlq=dlq_topic, progress=progress_topic, index=index_topic)
     job = RiatPull(
         settings,

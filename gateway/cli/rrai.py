@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings
+from gateway.cli.common import check_broker, load_settings
 from gateway.errors import ConfigError, DecodeError, FatalError, TransientError
 
 
@@ -73,6 +73,7 @@ def export_command(
     try:
         config = load_rrai_config(rrai_path)
         catalogue = _catalogue(catalogue_path, settings.rules_config)
+        check_broker(settings)
         report, paths = export_quarter(
             settings.kafka, settings.topics.canonical, period, catalogue, config, out_dir, timeout_s=timeout
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings
+from gateway.cli.common import check_broker, load_settings
 from gateway.errors import GatewayError
 
 
@@ -34,6 +34,7 @@ def erase(subject_key: str, reason: str, config_path: Path | None, bootstrap: st
 
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
     settings = load_settings(config_path, **overrides)
+    check_broker(settings)
     request = {"subject_key": subject_key, "reason": reason, "requested_at": dt.datetime.now(dt.UTC).isoformat()}
     message = OutboundMessage(settings.topics.erasures, subject_key.encode(), json.dumps(request).encode())
     try:

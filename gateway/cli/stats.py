@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from gateway.cli.common import load_settings
+from gateway.cli.common import check_broker, load_settings
 from gateway.config import GatewaySettings
 from gateway.errors import ConfigError, GatewayError
 
@@ -28,7 +28,9 @@ _OUT = click.option("--out", "out", type=click.Path(path_type=Path, file_okay=Fa
 
 def _settings(config_path: Path | None, bootstrap: str | None) -> GatewaySettings:
     overrides: dict[str, Any] = {"kafka": {"bootstrap_servers": bootstrap}} if bootstrap else {}
-    return load_settings(config_path, **overrides)
+    settings = load_settings(config_path, **overrides)
+    check_broker(settings)
+    return settings
 
 
 @click.group("stats")
@@ -54,9 +56,10 @@ def build_cmd(
     from gateway.statistics.replay import build
     from gateway.statistics.tables import Period
 
+    settings = _settings(config_path, bootstrap)
     try:
         config = load_statistics_config(stats_path)
-        report = build(_settings(config_path, bootstrap), [Period.parse(p) for p in periods], config, out)
+        report = build(settings, [Period.parse(p) for p in periods], config, out)
     except (ConfigError, GatewayError) as exc:
         raise click.ClickException(str(exc)) from exc
     r = report.replay
@@ -94,10 +97,11 @@ def chart_cmd(
     from gateway.statistics.replay import replay_facts
     from gateway.statistics.tables import quarters_between
 
+    settings = _settings(config_path, bootstrap)
     try:
         config = load_statistics_config(stats_path)
         quarters = quarters_between(first, last)
-        facts, _ = replay_facts(_settings(config_path, bootstrap))
+        facts, _ = replay_facts(settings)
     except (ConfigError, GatewayError) as exc:
         raise click.ClickException(str(exc)) from exc
     png, page = write_chart(quarterly_returns(facts, quarters, config), out)

@@ -2,9 +2,11 @@
 
 Each connector's principal may write only the canonical topic and its own dead-letter, raw and changelog topics, and
 use only its own transactional ids and consumer group; the detector reads the canonical and erasure topics and
-writes only its alerts, dead letters and changelogs; a reader (statistics, RRAI ...) reads only what it names. The
-admin user and the brokers are super users and need no ACL. With ``allow.everyone.if.no.acl.found=false`` anything
-not listed here is refused (``TOPIC_AUTHORIZATION_FAILED`` ...), which the gateway reports once and does not retry.
+writes only its alerts, dead letters and changelogs; a reader (statistics, RRAI ...) reads only what it names; the
+downstream processes (outbound, delivery, EES and RIAT ingests, statistics, dashboard) get theirs from
+`gateway.kafka.downstream_acls`. The admin user and the brokers are super users and need no ACL. With
+``allow.everyone.if.no.acl.found=false`` anything not listed here is refused (``TOPIC_AUTHORIZATION_FAILED`` ...),
+which the gateway reports once and does not retry.
 
 The names follow the pipeline's conventions (``gateway-ingest-<connector>-<hash>`` per file ingest,
 ``<progress topic>.<connector>.<store>.changelog``, ``gateway-run-<connector>-<instance>``, group
@@ -17,8 +19,6 @@ from __future__ import annotations
 import concurrent.futures
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
 
 from confluent_kafka import KafkaException
 
@@ -34,10 +34,13 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from gateway.errors import ConfigError
+from gateway.kafka.acl_rules import STATE_OPERATIONS, AclGrant, TopicLayout, reader_groups, state_grants, topic_grants
+from gateway.kafka.downstream_acls import DownstreamPrincipals
 from gateway.kafka.retry import error_of
 
 __all__ = [
     "AclGrant",
+    "DownstreamPrincipals",
     "TopicLayout",
     "apply_acls",
     "check_disjoint",
@@ -47,87 +50,6 @@ __all__ = [
     "reader_grants",
     "to_binding",
 ]
-
-Resource = Literal["TOPIC", "GROUP", "TRANSACTIONAL_ID"]
-Pattern = Literal["LITERAL", "PREFIXED"]
-Operation = Literal["READ", "WRITE", "CREATE", "DESCRIBE", "DESCRIBE_CONFIGS"]
-
-
-class TopicLayout(Protocol):
-    """The topic names the grants need (`gateway.config.TopicNames` fits)."""
-
-    @property
-    def canonical(self) -> str:
-        """The canonical event topic."""
-        ...
-
-    @property
-    def progress(self) -> str:
-        """The file-ingest progress topic."""
-        ...
-
-    @property
-    def alerts(self) -> str:
-        """The detector's alerts topic."""
-        ...
-
-    @property
-    def erasures(self) -> str:
-        """The detector's erasure requests topic."""
-        ...
-
-    @property
-    def detector_dlq(self) -> str:
-        """The detector's dead-letter topic."""
-        ...
-
-    def dlq(self, connector: str) -> str:
-        """A connector's dead-letter topic."""
-        ...
-
-    def raw(self, connector: str) -> str:
-        """A connector's raw inbound topic."""
-        ...
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class AclGrant:
-    """One ALLOW rule: ``principal`` may do ``operation`` on the resources ``name`` matches (from any host).
-
-    Attributes:
-        principal: ``User:<name>``.
-        resource: ``TOPIC``, ``GROUP`` or ``TRANSACTIONAL_ID``.
-        name: Resource name, or its prefix when ``pattern`` is ``PREFIXED``.
-        pattern: ``LITERAL`` (exactly ``name``) or ``PREFIXED`` (every name starting with it).
-        operation: ``READ``, ``WRITE``, ``CREATE``, ``DESCRIBE`` or ``DESCRIBE_CONFIGS`` (READ and WRITE imply
-            DESCRIBE).
-    """
-
-    principal: str
-    resource: Resource
-    name: str
-    pattern: Pattern
-    operation: Operation
-
-    def __str__(self) -> str:
-        star = "*" if self.pattern == "PREFIXED" else ""
-        return f"{self.principal} {self.operation} {self.resource.lower()} {self.name}{star}"
-
-
-# Assign-only readers (progress, restore, probes) still carry a throwaway group id, and librdkafka looks up its
-# coordinator (FindCoordinator needs DESCRIBE on the group); they never join or commit, so DESCRIBE is all they get.
-def _reader_groups(principal: str, *applications: str) -> list[AclGrant]:
-    groups: list[tuple[str, Pattern]] = [("gateway-reader-", "PREFIXED"), ("gateway-restore-probe", "LITERAL")]
-    groups += [(f"{application}.restore", "LITERAL") for application in applications]
-    return [AclGrant(principal, "GROUP", name, pattern, "DESCRIBE") for name, pattern in groups]
-
-
-# A state runtime creates its own changelog topics (compacted, partitioned like its input) and checks their configs.
-_STATE: tuple[Operation, ...] = ("READ", "WRITE", "CREATE", "DESCRIBE_CONFIGS")
-
-
-def _topic(principal: str, name: str, *ops: Operation, pattern: Pattern = "LITERAL") -> list[AclGrant]:
-    return [AclGrant(principal, "TOPIC", name, pattern, op) for op in ops]
 
 
 def connector_grants(
@@ -153,16 +75,16 @@ def connector_grants(
     service_application = group or f"gateway-run-{connector}"
     ingest_changelogs = f"{topics.progress}.{connector}."
     grants = [
-        *_topic(principal, topics.canonical, "WRITE", "DESCRIBE_CONFIGS"),
-        *_topic(principal, topics.dlq(connector), "WRITE", "DESCRIBE_CONFIGS"),
-        *_topic(principal, topics.raw(connector), "READ", "WRITE", "DESCRIBE_CONFIGS"),
-        *_topic(principal, topics.progress, "READ", "WRITE", "DESCRIBE_CONFIGS"),
-        *_topic(principal, ingest_changelogs, *_STATE, pattern="PREFIXED"),
-        *_topic(principal, f"{service_application}.", *_STATE, pattern="PREFIXED"),
+        *topic_grants(principal, topics.canonical, "WRITE", "DESCRIBE_CONFIGS"),
+        *topic_grants(principal, topics.dlq(connector), "WRITE", "DESCRIBE_CONFIGS"),
+        *topic_grants(principal, topics.raw(connector), "READ", "WRITE", "DESCRIBE_CONFIGS"),
+        *topic_grants(principal, topics.progress, "READ", "WRITE", "DESCRIBE_CONFIGS"),
+        *topic_grants(principal, ingest_changelogs, *STATE_OPERATIONS, pattern="PREFIXED"),
+        *topic_grants(principal, f"{service_application}.", *STATE_OPERATIONS, pattern="PREFIXED"),
         AclGrant(principal, "TRANSACTIONAL_ID", f"gateway-ingest-{connector}-", "PREFIXED", "WRITE"),
         AclGrant(principal, "TRANSACTIONAL_ID", f"{service_application}-", "PREFIXED", "WRITE"),
         AclGrant(principal, "GROUP", service_group, "LITERAL", "READ"),
-        *_reader_groups(principal, f"{topics.progress}.{connector}", service_application),
+        *reader_groups(principal, f"{topics.progress}.{connector}", service_application),
     ]
     return tuple(sorted(set(grants)))
 
@@ -179,22 +101,19 @@ def detector_grants(
         group: Its consumer group; None: the application name.
     """
     grants = [
-        *_topic(principal, topics.canonical, "READ"),
-        *_topic(principal, topics.erasures, "READ", "DESCRIBE_CONFIGS"),
-        *_topic(principal, topics.alerts, "WRITE", "DESCRIBE_CONFIGS"),
-        *_topic(principal, topics.detector_dlq, "WRITE", "DESCRIBE_CONFIGS"),
-        *_topic(principal, f"{application}.", *_STATE, pattern="PREFIXED"),
-        AclGrant(principal, "TRANSACTIONAL_ID", f"{application}-", "PREFIXED", "WRITE"),
-        AclGrant(principal, "GROUP", group or application, "LITERAL", "READ"),
-        *_reader_groups(principal, application),
+        *topic_grants(principal, topics.canonical, "READ"),
+        *topic_grants(principal, topics.erasures, "READ", "DESCRIBE_CONFIGS"),
+        *topic_grants(principal, topics.alerts, "WRITE", "DESCRIBE_CONFIGS"),
+        *topic_grants(principal, topics.detector_dlq, "WRITE", "DESCRIBE_CONFIGS"),
+        *state_grants(principal, application, group or application),
     ]
     return tuple(sorted(set(grants)))
 
 
 def reader_grants(principal: str, topics: Iterable[str], group: str) -> tuple[AclGrant, ...]:
     """Read-only access for a downstream consumer (statistics, RRAI ...): ``topics`` and its own group."""
-    grants = [g for topic in topics for g in _topic(principal, topic, "READ")]
-    grants += [AclGrant(principal, "GROUP", group, "LITERAL", "READ"), *_reader_groups(principal)]
+    grants = [g for topic in topics for g in topic_grants(principal, topic, "READ")]
+    grants += [AclGrant(principal, "GROUP", group, "LITERAL", "READ"), *reader_groups(principal)]
     return tuple(sorted(set(grants)))
 
 
@@ -204,6 +123,7 @@ def gateway_grants(
     *,
     detector: str | None = None,
     readers: Mapping[str, tuple[Sequence[str], str]] | None = None,
+    downstream: DownstreamPrincipals | None = None,
 ) -> tuple[AclGrant, ...]:
     """Every grant of a deployment, after checking that no principal's prefixes reach another's resources.
 
@@ -212,6 +132,8 @@ def gateway_grants(
         connectors: Connector name -> its principal.
         detector: The detector's principal, if it runs.
         readers: Principal -> (topics it reads, its consumer group).
+        downstream: The principals of the outbound stage, delivery, EES and RIAT ingests, statistics and the
+            dashboard (`gateway.kafka.downstream_acls`); the dashboard sees the ``connectors``' dead letters.
 
     Raises:
         ConfigError: A prefix of one principal matches another principal's names (connectors ``de`` and ``de-csv``
@@ -222,6 +144,8 @@ def gateway_grants(
         grants += detector_grants(detector, topics)
     for principal, (read, group) in (readers or {}).items():
         grants += reader_grants(principal, read, group)
+    if downstream is not None:
+        grants += downstream.grants(topics, tuple(connectors))
     result = tuple(sorted(set(grants)))
     check_disjoint(result)
     return result

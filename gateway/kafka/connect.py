@@ -74,21 +74,25 @@ def wait_for_broker(
     """
     # The precise cause of a refusal (bad credentials, untrusted certificate) reaches only the error callback.
     errors: list[KafkaError] = []
-    config: LibrdkafkaConfig = {**kafka.to_librdkafka(), "error_cb": errors.append}
+    # Its lines are this function's to write: librdkafka's own (a FAIL line per attempt, naming the same refusal)
+    # would repeat what the one error line says.
+    config: LibrdkafkaConfig = {**kafka.to_librdkafka(), "error_cb": errors.append, "log_level": 0}
     client = admin if admin is not None else AdminClient(config)
     started = clock()
     deadline = started + kafka.connect_timeout_s
     next_line = started
+    failed = False  # not the clock: two readings of a real monotonic clock are never equal
     while True:
         probe_started = clock()
         remaining = deadline - probe_started
         try:
-            probe_s = _FIRST_PROBE_S if probe_started == started else _PROBE_S
+            probe_s = _PROBE_S if failed else _FIRST_PROBE_S
             client.list_topics(timeout=max(0.1, min(probe_s, remaining)))
-            if probe_started > started:
+            if failed:
                 _log.warning("Kafka at %s reachable again", kafka.bootstrap_servers)
             return
         except KafkaException as exc:
+            failed = True
             reason = _reason(error_of(exc))
             refused = None
             if admin is None:

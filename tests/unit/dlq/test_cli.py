@@ -26,6 +26,7 @@ def on_topic(monkeypatch: pytest.MonkeyPatch) -> list[tools.DeadLetterRecord]:
         return iter(records)
 
     monkeypatch.setattr(tools, "read_dead_letters", read)
+    monkeypatch.setattr("gateway.cli.dlq.check_broker", lambda settings: None)  # no broker to wait for
     return records
 
 

@@ -81,3 +81,36 @@ def test_an_answering_cluster_costs_one_request_and_no_line(caplog: pytest.LogCa
 def test_the_timing_settings_are_not_passed_to_librdkafka() -> None:
     config = KafkaSettings(connect_timeout_s=5, connect_log_interval_s=1).to_librdkafka()
     assert not any("connect" in key for key in config)
+
+
+class TickingClock(Clock):
+    """A clock that moves on every reading, as a real monotonic clock does."""
+
+    def __call__(self) -> float:
+        self.now += 0.001
+        return self.now
+
+
+def test_an_answering_cluster_is_no_line_on_a_clock_that_moves(caplog: pytest.LogCaptureFixture) -> None:
+    # Two readings of time.monotonic() differ: "reachable again" must follow a failed probe, not a clock tick.
+    clock = TickingClock()
+    admin = DownAdmin(clock, up_after=0)
+    with caplog.at_level(logging.INFO):
+        wait_for_broker(KafkaSettings(), admin=admin, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    assert admin.calls == 1
+    assert caplog.records == []
+
+
+def test_the_first_probe_is_short_and_the_later_ones_longer() -> None:
+    clock = TickingClock()
+    admin = DownAdmin(clock, up_after=2)
+    timeouts: list[float] = []
+    probe = admin.list_topics
+
+    def recording(timeout: float) -> object:
+        timeouts.append(timeout)
+        return probe(timeout)
+
+    admin.list_topics = recording  # type: ignore[method-assign]
+    wait_for_broker(KafkaSettings(), admin=admin, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    assert timeouts == [1.0, 5.0, 5.0]
