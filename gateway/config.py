@@ -211,6 +211,29 @@ class TopicNames(BaseModel):
         return specs
 
 
+def source_order(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+    dotenv_settings: PydanticBaseSettingsSource,
+    file_secret_settings: PydanticBaseSettingsSource,
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    """The gateway's precedence of settings sources, for a class's ``settings_customise_sources``.
+
+    Arguments > environment > ``.env`` > TOML file (the class's ``model_config["toml_file"]``) > secrets files >
+    defaults.
+
+    Shared by `GatewaySettings` and the dashboard's settings, so both read their sources in the same order.
+    """
+    return (
+        init_settings,
+        env_settings,
+        dotenv_settings,
+        TomlConfigSettingsSource(settings_cls),
+        file_secret_settings,
+    )
+
+
 class GatewaySettings(BaseSettings):
     """Everything a gateway process needs to know.
 
@@ -261,13 +284,7 @@ class GatewaySettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments > environment > ``.env`` > TOML file (``model_config["toml_file"]``, set by `load`) > defaults."""
-        return (
-            init_settings,
-            env_settings,
-            dotenv_settings,
-            TomlConfigSettingsSource(settings_cls),
-            file_secret_settings,
-        )
+        return source_order(settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings)
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> GatewaySettings:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gateway.cli.common import load_settings
-from gateway.errors import ConfigError
+from gateway.cli.common import check_broker, load_settings
+from gateway.errors import ConfigError, GatewayError
 from gateway.observability import configure_logging
+
+if TYPE_CHECKING:
+    from gateway.dashboard.backend import KafkaBackend
+
+_log = logging.getLogger(__name__)
 
 
 @click.group("dashboard", invoke_without_command=True)
@@ -67,12 +74,26 @@ def dashboard(
         raise click.ClickException("no users configured and proxy trust off: nobody could sign in (see [users.NAME])")
     if board.session_secret is None:
         click.echo("warning: no session_secret set; sign-ins end when the dashboard restarts", err=True)
-    backend = KafkaBackend(settings, board.audit_topic, read_timeout_s=board.read_timeout_s)
+    # A broker that is down, or refuses these credentials, is one clear line and a non-zero exit, before serving.
+    check_broker(settings)
+    backend = KafkaBackend(
+        settings, board.audit_topic, read_timeout_s=board.read_timeout_s, slot_minutes=board.bucket_minutes
+    )
     backend.ensure_audit_topic(board.audit_partitions)
     app = create_app(board, backend, shown)
+    # The first summary of a topic reads it whole: start on it now, not on the first person's first page.
+    threading.Thread(target=_warm_summaries, args=(backend, shown), name="summaries", daemon=True).start()
     click.echo(f"dashboard on http://{host}:{port}/ for {', '.join(shown)}; audit trail on {board.audit_topic}")
     # proxy_headers off: the client address the audit trail and proxy trust use is the connection's own.
     uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False, log_level="info")
+
+
+def _warm_summaries(backend: KafkaBackend, connectors: tuple[str, ...]) -> None:
+    for name in connectors:
+        try:
+            backend.summary(name)
+        except GatewayError as exc:  # the pages will say so, and try again
+            _log.warning("the first summary of %s failed: %s", name, exc)
 
 
 def _installed_connectors() -> list[str]:

@@ -4,16 +4,21 @@ Every page that shows dead letters needs a signed-in person; replay needs an ope
 confirmation step, and writes its audit record before anything is replayed. Dead letters are named in URLs and
 forms only by ``PARTITION:OFFSET``; filters, which may carry personal data (a search text), travel by POST.
 Endpoints are plain functions: Starlette runs them in its thread pool, so the blocking Kafka reads never hold the
-event loop.
+event loop. A page reads what it shows, never a whole topic: the list reads the last ``recent_limit`` offsets of each
+partition (older pages by an offset cursor), a record's page reads its one offset, and the counts and the chart come
+from the backend's incremental summary. Sign-in is rate-limited per user name and client address.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import math
 import secrets
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +36,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.dashboard import views
+from gateway.dashboard import paging, views
 from gateway.dashboard.audit import AuditEntry
 from gateway.dashboard.auth import AuthFailure, Principal, authenticate, principal_from_proxy, session_principal
 from gateway.dashboard.backend import DeadLetterBackend
+from gateway.dashboard.ratelimit import SignInLimiter, sign_in_keys
 from gateway.dashboard.security import CsrfRequest, check_csrf, new_csrf_token, security_headers
 from gateway.dashboard.settings import DashboardSettings
 from gateway.dlq.tools import DeadLetterRecord
@@ -85,6 +91,7 @@ def create_app(
     connectors: Sequence[str],
     *,
     clock: Clock = _utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Starlette:
     """Build the dashboard app.
 
@@ -93,11 +100,13 @@ def create_app(
         backend: Reads dead letters, replays, writes the audit trail.
         connectors: Connectors whose dead-letter topics may be shown; any other name is a 404.
         clock: Current time (UTC), for the audit records.
+        monotonic: Monotonic seconds, for the sign-in rate limit.
 
     Returns:
         The ASGI app, ready for uvicorn or Starlette's ``TestClient``.
     """
     known = tuple(connectors)
+    limiter = SignInLimiter(settings.sign_in, monotonic)
     env = Environment(
         loader=PackageLoader("gateway.dashboard", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -157,12 +166,15 @@ def create_app(
         name = str(request.path_params["connector"])
         return name if name in known else refuse(request, 404, "No such connector on this dashboard.")
 
-    def read(request: Request, connector: str) -> list[DeadLetterRecord] | Response:
+    def unreadable(request: Request, connector: str, exc: GatewayError) -> Response:
+        _log.warning("reading the dead letters of %s failed: %s", connector, exc)
+        return refuse(request, 503, f"The dead-letter topic cannot be read now: {exc}")
+
+    def read_at(request: Request, connector: str, refs: Iterable[tuple[int, int]]) -> list[DeadLetterRecord] | Response:
         try:
-            return backend.dead_letters(connector)
+            return backend.dead_letters_at(connector, refs)
         except GatewayError as exc:
-            _log.warning("reading the dead letters of %s failed: %s", connector, exc)
-            return refuse(request, 503, f"The dead-letter topic cannot be read now: {exc}")
+            return unreadable(request, connector, exc)
 
     # --- sign-in -------------------------------------------------------------------------------------------------
 
@@ -174,15 +186,35 @@ def create_app(
         if refused is not None:
             return refused
         name, password = str(form.get("user", "")), str(form.get("password", ""))
+        client = request.client.host if request.client else None
+        keys = sign_in_keys(name, client)
+        wait = limiter.retry_after(keys)
+        if wait > 0:
+            # The same page as a wrong password: a lock says nothing about whether the name exists.
+            _log.warning("sign-in refused for %r from %s: rate limited for %.0f s", name[:64], client, wait)
+            return rate_limited(request, wait)
         result = await _in_thread(authenticate, settings.users, name, password)
         if isinstance(result, AuthFailure):
-            _log.warning("sign-in refused for %r: %s", name[:64], result.code.value)
-            return render(request, "login.html", {"failed": True}, 401)
+            locked = limiter.failed(keys)
+            _log.warning(
+                "sign-in refused for %r from %s: %s%s",
+                name[:64],
+                client,
+                result.code.value,
+                f"; locked for {locked:.0f} s" if locked else "",
+            )
+            return rate_limited(request, locked) if locked else render(request, "login.html", {"failed": True}, 401)
+        limiter.succeeded(keys[0])
         # A new session on sign-in (fresh CSRF token too), so a token planted before sign-in is worthless.
         request.session.clear()
         request.session.update({"user": result.name, "csrf": new_csrf_token()})
         _log.info("%s signed in (%s)", result.name, result.role.value)
         return RedirectResponse(request.url_for("home"), status_code=303)
+
+    def rate_limited(request: Request, wait: float) -> Response:
+        answer = render(request, "login.html", {"failed": True}, 429)
+        answer.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return answer
 
     async def logout(request: Request) -> Response:
         _, refused = await posted(request)
@@ -202,29 +234,50 @@ def create_app(
         totals: list[tuple[str, int | None]] = []
         for name in known:
             try:
-                totals.append((name, len(backend.dead_letters(name))))
-            except GatewayError:
+                totals.append((name, backend.summary(name).counted))
+            except GatewayError as exc:
+                _log.warning("the summary of %s failed: %s", name, exc)
                 totals.append((name, None))
         return render(request, "home.html", {"totals": totals})
 
-    def connector_view(request: Request, connector: str, filters: views.Filters, by: views.Dimension) -> Response:
-        records = read(request, connector)
-        if isinstance(records, Response):
-            return records
-        chosen = views.apply_filters(records, filters)
-        newest = sorted(chosen, key=_newest_first)[: settings.recent_limit]
+    def connector_view(
+        request: Request, connector: str, filters: views.Filters, by: views.Dimension, before: dict[int, int]
+    ) -> Response:
+        """Counts and chart from the summary; the list from the last offsets of each partition (below ``before``)."""
+        limit = settings.recent_limit
+        try:
+            summary = backend.summary(connector)
+            marks = backend.watermarks(connector).offsets
+            ranges = paging.tail_ranges(marks, before, limit)
+            window = backend.read_ranges(connector, ranges)
+        except GatewayError as exc:
+            return unreadable(request, connector, exc)
+        keep = functools.partial(_matches, filters)
+        page = paging.page_of(window, ranges, marks, limit=limit, newest_first=_newest_first, keep=keep)
+        if filters.text:
+            # A text search needs the records: it is answered among the ones read, and the page says so.
+            shown: Mapping[views.Bucket, int] = views.count_buckets(
+                (r for r in window if keep(r)), summary.slot_minutes
+            )
+        else:
+            shown = views.select_buckets(summary.counts, filters)
         context = {
             "connector": connector,
             "topic": backend.dlq_topic(connector),
             "raw_topic": backend.raw_topic(connector),
-            "all": views.overview(records),
-            "shown": views.overview(chosen),
-            "chart": views.chart(chosen, by, bucket_minutes=settings.bucket_minutes),
-            "rows": [views.view(r, text_limit=160) for r in newest],
+            "all": views.overview_of(summary.counts),
+            "shown": views.overview_of(shown),
+            "sampled": bool(filters.text),
+            "summary": summary,
+            "chart": views.chart_of(shown, by, bucket_minutes=settings.bucket_minutes),
+            "rows": [views.view(r, text_limit=160) for r in page.rows],
+            "page": page,
+            "before": paging.format_cursor(before),
+            "older": None if page.older is None else paging.format_cursor(page.older),
             "filters": filters,
             "by": by,
             "dimensions": list(views.Dimension),
-            "limit": settings.recent_limit,
+            "limit": limit,
         }
         return render(request, "connector.html", context)
 
@@ -235,7 +288,10 @@ def create_app(
         if isinstance(connector, Response):
             return connector
         by = _dimension(request.query_params.get("by"))
-        return connector_view(request, connector, views.Filters(), by)
+        before = paging.parse_cursor(request.query_params.get("before"))
+        if before is None:
+            return refuse(request, 400, "This page link is broken: go back to the newest dead letters.")
+        return connector_view(request, connector, views.Filters(), by, before)
 
     async def connector_filtered(request: Request) -> Response:
         who, connector = signed_in(request), connector_of(request)
@@ -251,7 +307,10 @@ def create_app(
         except ValidationError as exc:
             return refuse(request, 400, "; ".join(str(e["msg"]) for e in exc.errors()))
         by = _dimension(str(form.get("by", "")))
-        shown: Response = await _in_thread(connector_view, request, connector, filters, by)
+        before = paging.parse_cursor(str(form.get("before", "")))
+        if before is None:
+            return refuse(request, 400, "This form is broken: reload the page.")
+        shown: Response = await _in_thread(connector_view, request, connector, filters, by, before)
         return shown
 
     def record_page(request: Request) -> Response:
@@ -260,11 +319,11 @@ def create_app(
             return who
         if isinstance(connector, Response):
             return connector
-        records = read(request, connector)
+        at = (int(request.path_params["partition"]), int(request.path_params["offset"]))
+        records = read_at(request, connector, [at])  # exactly this offset, whatever the topic's size
         if isinstance(records, Response):
             return records
-        at = (int(request.path_params["partition"]), int(request.path_params["offset"]))
-        found = next((r for r in records if (r.partition, r.offset) == at), None)
+        found = records[0] if records else None
         if found is None:
             return refuse(request, 404, f"No dead letter at {at[0]}:{at[1]} on {backend.dlq_topic(connector)}.")
         context = {
@@ -292,18 +351,25 @@ def create_app(
             return refuse(request, 403, "Only operators may replay dead letters.")
         return who, connector, form
 
+    def chosen_refs(request: Request, form: FormData) -> frozenset[tuple[int, int]] | Response:
+        """The dead letters a replay form names (``ref`` fields), or the refusal when there are none or too many."""
+        refs = views.parse_refs(str(v) for v in form.getlist("ref"))
+        if refs is None or not refs or len(refs) > _MAX_SELECTED:
+            return refuse(request, 400, f"Choose between 1 and {_MAX_SELECTED} dead letters to replay.")
+        return refs
+
     async def replay_confirm_page(request: Request) -> Response:
         checked = await operator_form(request)
         if isinstance(checked, Response):
             return checked
         _, connector, form = checked
-        refs = views.parse_refs(str(v) for v in form.getlist("ref"))
-        if refs is None or not refs or len(refs) > _MAX_SELECTED:
-            return refuse(request, 400, f"Choose between 1 and {_MAX_SELECTED} dead letters to replay.")
-        records = await _in_thread(read, request, connector)
+        refs = chosen_refs(request, form)
+        if isinstance(refs, Response):
+            return refs
+        records = await _in_thread(read_at, request, connector, refs)
         if isinstance(records, Response):
             return records
-        picked = [views.view(r, text_limit=160) for r in records if (r.partition, r.offset) in refs]
+        picked = [views.view(r, text_limit=160) for r in records]
         missing = sorted(refs - {(r.partition, r.offset) for r in picked})
         context = {
             "connector": connector,
@@ -321,10 +387,10 @@ def create_app(
         if isinstance(checked, Response):
             return checked
         who, connector, form = checked
-        refs = views.parse_refs(str(v) for v in form.getlist("ref"))
+        refs = chosen_refs(request, form)
+        if isinstance(refs, Response):
+            return refs
         reason = " ".join(str(form.get("reason", "")).split())
-        if refs is None or not refs or len(refs) > _MAX_SELECTED:
-            return refuse(request, 400, f"Choose between 1 and {_MAX_SELECTED} dead letters to replay.")
         if not _REASON_MIN <= len(reason) <= _REASON_MAX:
             return refuse(request, 400, f"Say why, in {_REASON_MIN} to {_REASON_MAX} characters.")
         if form.get("confirm") != "yes":
@@ -405,6 +471,10 @@ def _dimension(value: str | None) -> views.Dimension:
         return views.Dimension(value or "stage")
     except ValueError:
         return views.Dimension.STAGE
+
+
+def _matches(filters: views.Filters, rec: DeadLetterRecord) -> bool:
+    return bool(views.apply_filters([rec], filters))
 
 
 def _newest_first(rec: DeadLetterRecord) -> tuple[int, int, int]:

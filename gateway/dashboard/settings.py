@@ -15,6 +15,8 @@ Argon2id hash (``gateway dashboard hash-password`` makes one). Example::
     password_hash = "$argon2id$v=19$..."
     [proxy]
     trusted = false           # true only behind a reverse proxy that authenticates and strips these headers
+    [sign_in]
+    max_failures = 5          # failed sign-ins per user name or address within window_s, then locked
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from gateway.config import source_order
 from gateway.errors import ConfigError
 
-__all__ = ["DashboardSettings", "ProxyTrust", "Role", "UserEntry", "load_dashboard_settings"]
+__all__ = ["DashboardSettings", "ProxyTrust", "Role", "SignInLimit", "UserEntry", "load_dashboard_settings"]
 
 
 class Role(StrEnum):
@@ -82,6 +85,24 @@ class ProxyTrust(BaseModel):
     trusted_peers: tuple[str, ...] = ("127.0.0.1", "::1")
 
 
+class SignInLimit(BaseModel):
+    """The sign-in rate limit (`gateway.dashboard.ratelimit`), per user name and per client address.
+
+    Attributes:
+        max_failures: Failed attempts within ``window_s`` that lock a user name or an address.
+        window_s: How long a failure counts.
+        lockout_s: The first lock; each further failure while locked-out doubles it.
+        max_lockout_s: The longest lock.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_failures: int = Field(5, ge=1, le=1000)
+    window_s: float = Field(15 * 60, gt=0)
+    lockout_s: float = Field(30, gt=0)
+    max_lockout_s: float = Field(3600, gt=0)
+
+
 class DashboardSettings(BaseSettings):
     """Everything the dashboard needs besides the gateway's own settings (Kafka, topic names).
 
@@ -93,11 +114,13 @@ class DashboardSettings(BaseSettings):
             process, which signs everyone out on restart.
         audit_topic: Kafka topic of the replay audit trail (who, when, which offsets, why).
         audit_partitions: Partitions of the audit topic when the dashboard creates it.
-        recent_limit: Most dead letters listed at once (the newest); the counts and the chart cover them all.
+        recent_limit: Most dead letters listed on a page (the newest); a page reads at most this many offsets of
+            each partition, and the "older" link pages on by offset. The counts and the chart cover them all.
         bucket_minutes: Width of a time bucket of the chart.
         session_max_age_s: Lifetime of a sign-in.
         cookie_secure: Send the session cookie over HTTPS only; turn off only for a plain-HTTP loopback run.
-        read_timeout_s: Longest silence while reading a dead-letter topic to its end.
+        read_timeout_s: Longest silence while reading a dead-letter topic.
+        sign_in: The sign-in rate limit.
     """
 
     model_config = SettingsConfigDict(
@@ -115,6 +138,7 @@ class DashboardSettings(BaseSettings):
     session_max_age_s: int = Field(8 * 3600, ge=60)
     cookie_secure: bool = True
     read_timeout_s: float = Field(30.0, gt=0)
+    sign_in: SignInLimit = Field(default_factory=SignInLimit)
 
     @classmethod
     def settings_customise_sources(
@@ -126,13 +150,7 @@ class DashboardSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments > environment > ``.env`` > TOML file > defaults, as for the gateway's settings."""
-        return (
-            init_settings,
-            env_settings,
-            dotenv_settings,
-            TomlConfigSettingsSource(settings_cls),
-            file_secret_settings,
-        )
+        return source_order(settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings)
 
 
 def load_dashboard_settings(path: Path | None = None, **overrides: Any) -> DashboardSettings:

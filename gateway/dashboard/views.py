@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +19,7 @@ from gateway.dlq.tools import STAGES, DeadLetterRecord
 
 __all__ = [
     "Bar",
+    "Bucket",
     "Chart",
     "DeadLetterView",
     "Dimension",
@@ -26,12 +27,17 @@ __all__ = [
     "HeaderRow",
     "Overview",
     "apply_filters",
+    "bucket_of",
     "chart",
+    "chart_of",
+    "count_buckets",
     "dimension_value",
     "failed_at_ms",
     "header_rows",
     "overview",
+    "overview_of",
     "parse_refs",
+    "select_buckets",
     "view",
 ]
 
@@ -238,6 +244,62 @@ def apply_filters(records: Iterable[DeadLetterRecord], filters: Filters) -> list
 
 
 @dataclass(frozen=True, slots=True)
+class Bucket:
+    """What the counts and the chart need of a dead letter, without the dead letter: a summary holds counts of these.
+
+    Memory is bounded by the distinct buckets (time slots x stages x error classes x rule sets), not by records.
+
+    Attributes:
+        minute: Start of its time slot, minutes since the epoch (a multiple of the slot width); None when undated.
+        stage: Stage that failed it (lower case).
+        error: Error class, short name.
+        rules: Failed rule ids.
+    """
+
+    minute: int | None
+    stage: str
+    error: str
+    rules: tuple[str, ...]
+
+    def values(self, by: Dimension) -> list[str]:
+        """Its value(s) along a dimension, as `dimension_value` gives them for a record."""
+        if by is Dimension.STAGE:
+            return [self.stage]
+        if by is Dimension.ERROR:
+            return [self.error]
+        return list(self.rules) or ["(none)"]
+
+
+def bucket_of(rec: DeadLetterRecord, slot_minutes: int) -> Bucket:
+    """The bucket a dead letter counts in, its failure time cut to ``slot_minutes``."""
+    h = rec.headers
+    ms = _int_or_none(h.get(H.TIMESTAMP))
+    minute = None if ms is None else ms // 60_000 // slot_minutes * slot_minutes
+    return Bucket(
+        minute,
+        h.get(H.STAGE, "?").lower(),
+        h.get(H.EXC_CLASS, "?").rsplit(".", 1)[-1],
+        tuple(filter(None, h.get(H.RULE_IDS, "").split(","))),
+    )
+
+
+def count_buckets(records: Iterable[DeadLetterRecord], slot_minutes: int) -> Counter[Bucket]:
+    """Dead letters counted per bucket."""
+    return Counter(bucket_of(rec, slot_minutes) for rec in records)
+
+
+def select_buckets(counts: Mapping[Bucket, int], filters: Filters) -> dict[Bucket, int]:
+    """The counts that meet the stage, error and rule criteria (the text criterion needs the records themselves)."""
+    return {
+        b: n
+        for b, n in counts.items()
+        if (not filters.stage or b.stage == filters.stage)
+        and (not filters.error or b.error == filters.error)
+        and (not filters.rule or filters.rule in b.rules)
+    }
+
+
+@dataclass(frozen=True, slots=True)
 class Overview:
     """Counts over the dead letters of one topic (after filters).
 
@@ -256,17 +318,22 @@ class Overview:
 
 def overview(records: Sequence[DeadLetterRecord]) -> Overview:
     """Count dead letters by stage, error class and rule."""
-    counts = {d: Counter[str]() for d in Dimension}
-    for rec in records:
+    return overview_of(count_buckets(records, 1))
+
+
+def overview_of(counts: Mapping[Bucket, int]) -> Overview:
+    """Count dead letters by stage, error class and rule, from bucket counts (a summary's, or records')."""
+    by = {d: Counter[str]() for d in Dimension}
+    total = 0
+    for bucket, n in counts.items():
+        total += n
         for d in Dimension:
-            if d is Dimension.RULE and not rec.headers.get(H.RULE_IDS):
+            if d is Dimension.RULE and not bucket.rules:
                 continue
-            counts[d].update(dimension_value(rec, d))
+            for value in bucket.values(d):
+                by[d][value] += n
     return Overview(
-        len(records),
-        counts[Dimension.STAGE].most_common(),
-        counts[Dimension.ERROR].most_common(),
-        counts[Dimension.RULE].most_common(),
+        total, by[Dimension.STAGE].most_common(), by[Dimension.ERROR].most_common(), by[Dimension.RULE].most_common()
     )
 
 
@@ -326,28 +393,51 @@ def chart(
     height: int = 180,
     min_buckets: int = 24,
 ) -> Chart:
-    """Lay out dead letters per time bucket, stacked by ``by``.
+    """Lay out dead letters per time bucket, stacked by ``by`` (`chart_of` over the records' counts)."""
+    return chart_of(
+        count_buckets(records, 1),
+        by,
+        bucket_minutes=bucket_minutes,
+        width=width,
+        height=height,
+        min_buckets=min_buckets,
+    )
+
+
+def chart_of(
+    counts: Mapping[Bucket, int],
+    by: Dimension,
+    *,
+    bucket_minutes: int = 60,
+    width: int = 720,
+    height: int = 180,
+    min_buckets: int = 24,
+) -> Chart:
+    """Lay out bucket counts per time bucket, stacked by ``by``.
 
     The buckets run from the first failure to the last, and at least ``min_buckets`` back from the last (so a burst
     shows as a burst, not as one bar across the chart); when that would be more than 120 buckets, the bucket is
-    widened (doubled until it fits), so the chart stays readable over any span.
+    widened (doubled until it fits), so the chart stays readable over any span. Counts kept at a slot width that
+    divides ``bucket_minutes`` (a summary's) land in the same bars as the records would.
     """
-    dated: list[tuple[dt.datetime, list[str]]] = []
+    dated: list[tuple[int, list[str], int]] = []
     undated = 0
-    for rec in records:
-        when = _failed_at(rec.headers)
-        if when is None:
-            undated += 1
+    for b, n in counts.items():
+        if b.minute is None:
+            undated += n
         else:
-            dated.append((when, dimension_value(rec, by)))
-    totals = Counter(v for _, values in dated for v in values)
+            dated.append((b.minute, b.values(by), n))
+    totals: Counter[str] = Counter()
+    for _, values, n in dated:
+        for v in values:
+            totals[v] += n
     top = [label for label, _ in totals.most_common(_MAX_SERIES)]
     series = top + (["other"] if len(totals) > len(top) else [])
     if not dated:
         return Chart(by, series, [], width, height, 0, None, None, bucket_minutes, undated)
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    first_min = min(int((w - epoch).total_seconds() // 60) for w, _ in dated)
-    last_min = max(int((w - epoch).total_seconds() // 60) for w, _ in dated)
+    first_min = min(m for m, _, _ in dated)
+    last_min = max(m for m, _, _ in dated)
     bucket = bucket_minutes
     while (last_min // bucket - first_min // bucket) + 1 > _MAX_BUCKETS:
         bucket *= 2
@@ -355,20 +445,20 @@ def chart(
     n_buckets = last_min // bucket - origin + 1
     grid: list[Counter[int]] = [Counter() for _ in range(n_buckets)]
     index = {label: i for i, label in enumerate(series)}
-    for when, values in dated:
-        slot = int((when - epoch).total_seconds() // 60) // bucket - origin
+    for minute, values, n in dated:
+        slot = minute // bucket - origin
         for v in values:
-            grid[slot][index.get(v, len(series) - 1)] += 1
+            grid[slot][index.get(v, len(series) - 1)] += n
     max_count = max(sum(c.values()) for c in grid)
     slot_w = width / n_buckets
     bars = []
-    for slot, counts in enumerate(grid):
+    for slot, slot_counts in enumerate(grid):
         start = epoch + dt.timedelta(minutes=(origin + slot) * bucket)
         y = float(height)
-        for s in sorted(counts):
-            h = counts[s] / max_count * height
+        for s in sorted(slot_counts):
+            h = slot_counts[s] / max_count * height
             y -= h
-            bars.append(Bar(s, series[s], start, counts[s], slot * slot_w + 1, y, max(slot_w - 2, 1.0), h))
+            bars.append(Bar(s, series[s], start, slot_counts[s], slot * slot_w + 1, y, max(slot_w - 2, 1.0), h))
     first = epoch + dt.timedelta(minutes=origin * bucket)
     last = epoch + dt.timedelta(minutes=(origin + n_buckets - 1) * bucket)
     return Chart(by, series, bars, width, height, max_count, first, last, bucket, undated)

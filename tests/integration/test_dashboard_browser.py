@@ -11,7 +11,8 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,14 +157,30 @@ def _shot(driver: Any, name: str) -> None:
 
 
 def _navigate(driver: Any, element: Any) -> None:
-    """Click something that loads a page, and wait until the old page is gone (no stale reads of it)."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    """Click something that loads a page, and wait until the new page has loaded (`_loading_a_page`)."""
+    _loading_a_page(driver, element.click)
+
+
+def _loading_a_page(driver: Any, action: Callable[[], object]) -> None:
+    """Do something that loads a new page, and return once that page is loaded.
+
+    The old page is marked with a property on its ``document`` (a new page has a new one, without it), and the wait
+    asks the browser for that mark and ``readyState``, re-finding nothing from the old page: an element handle of a
+    page being replaced can fail with a stale-element error or, in Chromium, an inspector error ("Node with given id
+    does not belong to the document"), so none is kept across the navigation. Errors while the page is being
+    swapped are retried until the time limit.
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    mark = f"gw-{uuid.uuid4().hex}"
+    driver.execute_script("document.gwPageMark = arguments[0];", mark)
+    action()
+    WebDriverWait(driver, 30, poll_frequency=0.05, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.gwPageMark !== arguments[0] && document.readyState === 'complete';", mark
+        )
+    )
 
 
 def _sign_in(driver: Any, url: str, user: str) -> None:
@@ -236,17 +253,20 @@ def test_dashboard_in_chromium(dashboard: Dashboard, browser: Any):
     assert forged.status_code == 403
     assert "Only operators may replay" in forged.text
     # ... and so is one forged from the browser itself.
-    browser.execute_script(
-        """
-        const f = document.createElement('form'); f.method = 'post'; f.action = '/c/de-csv/replay/confirm';
-        for (const [k, v] of [['csrf', arguments[0]], ['ref', arguments[1]], ['reason', 'forged in the page'],
-                              ['confirm', 'yes']]) {
-          const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i);
-        }
-        document.body.appendChild(f); f.submit();
-        """,
-        csrf,
-        f"{victim.partition}:{victim.offset}",
+    _loading_a_page(
+        browser,
+        lambda: browser.execute_script(
+            """
+            const f = document.createElement('form'); f.method = 'post'; f.action = '/c/de-csv/replay/confirm';
+            for (const [k, v] of [['csrf', arguments[0]], ['ref', arguments[1]], ['reason', 'forged in the page'],
+                                  ['confirm', 'yes']]) {
+              const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i);
+            }
+            document.body.appendChild(f); f.submit();
+            """,
+            csrf,
+            f"{victim.partition}:{victim.offset}",
+        ),
     )
     assert "Only operators may replay" in browser.find_element(By.ID, "problem").text
     _shot(browser, "04-viewer-replay-refused")

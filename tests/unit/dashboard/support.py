@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.connectors.base import RawRecord
+from gateway.dashboard import views
 from gateway.dashboard.audit import AuditEntry
+from gateway.dashboard.reading import Watermarks
+from gateway.dashboard.summary import Summary
 from gateway.dlq import DeadLetter
 from gateway.dlq import headers as H
 from gateway.dlq.tools import DeadLetterRecord
@@ -68,10 +73,44 @@ class FakeBackend:
     def raw_topic(self, connector: str) -> str:
         return f"t.raw.{connector}"
 
-    def dead_letters(self, connector: str) -> list[DeadLetterRecord]:
+    # What the app asked for, to check that a page reads only what it shows.
+    ranges_read: list[dict[int, tuple[int, int]]] = field(default_factory=list)
+    offsets_read: list[tuple[int, int]] = field(default_factory=list)
+    summaries: int = 0
+
+    def _check(self) -> None:
         if self.read_fails:
             raise TransientError("broker away")
-        return list(self.records)
+
+    def watermarks(self, connector: str) -> Watermarks:
+        self._check()
+        marks: dict[int, tuple[int, int]] = {}
+        for r in self.records:
+            low, high = marks.get(r.partition, (r.offset, r.offset + 1))
+            marks[r.partition] = (min(low, r.offset), max(high, r.offset + 1))
+        return Watermarks(marks)
+
+    def read_ranges(self, connector: str, ranges: Mapping[int, tuple[int, int]]) -> list[DeadLetterRecord]:
+        self._check()
+        self.ranges_read.append(dict(ranges))
+        return [
+            r
+            for r in self.records
+            if r.partition in ranges and ranges[r.partition][0] <= r.offset < ranges[r.partition][1]
+        ]
+
+    def dead_letters_at(self, connector: str, refs: Iterable[tuple[int, int]]) -> list[DeadLetterRecord]:
+        self._check()
+        wanted = set(refs)
+        self.offsets_read.extend(sorted(wanted))
+        return [r for r in self.records if (r.partition, r.offset) in wanted]
+
+    def summary(self, connector: str) -> Summary:
+        self._check()
+        self.summaries += 1
+        counts = views.count_buckets(self.records, 60)
+        at = dt.datetime(2026, 2, 1, 12, 0, tzinfo=dt.UTC)
+        return Summary(counts, len(self.records), self.watermarks(connector).total, at, 60, len(self.records))
 
     def replay(self, connector: str, refs: frozenset[tuple[int, int]]) -> list[DeadLetterRecord]:
         self.replays.append(refs)

@@ -12,7 +12,7 @@ from gateway.dashboard.app import create_app
 from gateway.dashboard.auth import hash_password
 from gateway.dashboard.settings import DashboardSettings, ProxyTrust, Role, UserEntry
 from gateway.errors import TransientError
-from tests.unit.dashboard.support import FakeBackend
+from tests.unit.dashboard.support import FakeBackend, dead_letter
 
 NOW = dt.datetime(2026, 2, 1, 12, 0, tzinfo=dt.UTC)
 PASSWORDS = {"ana": "ana-password-1", "ben": "ben-password-1"}
@@ -320,3 +320,123 @@ def test_home_lists_every_connector_with_its_total(users, backend):
     page = client.get("/")
     assert page.status_code == 200
     assert re.search(r'href="http://testserver/c/nl-xml">nl-xml</a></td>\s*<td class="n">4</td>', page.text)
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_sign_in_is_rate_limited_with_the_same_message(users, backend, caplog):
+    ticks = Ticks()
+    board = DashboardSettings(
+        users=users, session_secret="s" * 32, cookie_secure=False, sign_in={"max_failures": 3, "lockout_s": 30}
+    )
+    client = TestClient(create_app(board, backend, ["de-csv"], monotonic=ticks), follow_redirects=False)
+    csrf = token(client.get("/login").text)
+
+    def attempt(user: str, password: str) -> object:
+        return client.post("/login", data={"user": user, "password": password, "csrf": csrf})
+
+    assert [attempt("ana", f"guess-{i}").status_code for i in range(2)] == [401, 401]
+    locked = attempt("ana", "guess-2")
+    assert locked.status_code == 429
+    assert locked.headers["retry-after"] == "30"
+    assert "Unknown user or wrong password." in locked.text
+    # Locked: even the right password is refused, unchecked, and so is an unknown name from the same address.
+    right = attempt("ana", PASSWORDS["ana"])
+    assert (right.status_code, right.headers["retry-after"]) == (429, "30")
+    assert attempt("nobody", "x").status_code == 429
+    ticks.now += 10
+    assert attempt("ben", PASSWORDS["ben"]).headers["retry-after"] == "20"
+    ticks.now += 20
+    assert attempt("ana", PASSWORDS["ana"]).status_code == 303
+    assert "guess-" not in caplog.text
+    assert PASSWORDS["ana"] not in caplog.text
+    assert "rate limited" in caplog.text
+
+
+def test_an_unknown_name_is_locked_like_a_known_one(users, backend):
+    board = DashboardSettings(users=users, session_secret="s" * 32, cookie_secure=False, sign_in={"max_failures": 2})
+    answers = {}
+    for name in ("ana", "nobody"):
+        client = TestClient(create_app(board, backend, ["de-csv"], monotonic=Ticks()), follow_redirects=False)
+        csrf = token(client.get("/login").text)
+        answers[name] = [
+            (a.status_code, a.headers.get("retry-after"), "Unknown user or wrong password." in a.text)
+            for a in (client.post("/login", data={"user": name, "password": "x", "csrf": csrf}) for _ in range(3))
+        ]
+    assert answers["ana"] == answers["nobody"] == [(401, None, True), (429, "30", True), (429, "30", True)]
+
+
+def big_backend(n: int, partitions: int = 2) -> FakeBackend:
+    return FakeBackend(records=[dead_letter(o, partition=p, minute=o) for p in range(partitions) for o in range(n)])
+
+
+def test_the_list_reads_only_the_last_offsets_and_pages_older_by_offset(users):
+    backend = big_backend(50)
+    client = make_client(users, backend, recent_limit=20)
+    sign_in(client, "ben")
+    backend.ranges_read.clear()
+    page = client.get("/c/de-csv")
+    assert backend.ranges_read == [{0: (30, 50), 1: (30, 50)}]  # 20 per partition, not the 100 on the topic
+    assert '<strong id="total-all">100</strong>' in page.text  # the counts are the summary's: all of them
+    refs = re.findall(r'<tr data-ref="(\d+:\d+)"', page.text)
+    assert len(refs) == 20
+    assert set(refs) == {f"{p}:{o}" for p in (0, 1) for o in range(40, 50)}
+    older = re.search(r'href="([^"]+)" id="older"', page.text)
+    assert older
+    link = older.group(1).replace("&amp;", "&")
+    assert "before=0:40,1:40" in link  # offsets only: nothing from a record in the URL
+    seen = set(refs)
+    while link:
+        backend.ranges_read.clear()
+        page = client.get(link)
+        assert page.status_code == 200
+        assert all(end - start <= 20 for r in backend.ranges_read for start, end in r.values())
+        refs = re.findall(r'<tr data-ref="(\d+:\d+)"', page.text)
+        assert not seen & set(refs)
+        seen |= set(refs)
+        found = re.search(r'href="([^"]+)" id="older"', page.text)
+        link = found.group(1).replace("&amp;", "&") if found else ""
+    assert seen == {f"{p}:{o}" for p in (0, 1) for o in range(50)}  # every dead letter, once, none skipped
+
+
+def test_a_broken_cursor_is_refused(users, backend):
+    client = make_client(users, backend)
+    sign_in(client, "ben")
+    assert client.get("/c/de-csv?before=0:x").status_code == 400
+
+
+def test_a_text_filter_says_it_searched_only_the_tail(users):
+    backend = big_backend(50, partitions=1)
+    client = make_client(users, backend, recent_limit=10)
+    csrf = sign_in(client, "ben")
+    answer = client.post("/c/de-csv", data={"csrf": csrf, "text": "line 4"})  # positions "line 42" .. "line 49"
+    assert '<strong id="total-shown">8</strong>' in answer.text
+    assert 'id="sampled"' in answer.text
+    assert "among the 10 read for this page" in answer.text
+    # A stage filter is answered from the summary, over every dead letter.
+    answer = client.post("/c/de-csv", data={"csrf": csrf, "stage": "map"})
+    assert '<strong id="total-shown">50</strong>' in answer.text
+    assert 'id="sampled"' not in answer.text
+    # The filtered page pages on by a posted form, the filters in it, not in a URL.
+    older = re.search(r'<form method="post" action="[^"]+" id="older-form">(.*?)</form>', answer.text, re.S)
+    assert older
+    assert 'name="before" value="0:40"' in older.group(1)
+    assert 'name="stage" value="map"' in older.group(1)
+
+
+def test_a_record_page_reads_exactly_its_offset(users):
+    backend = big_backend(50)
+    client = make_client(users, backend)
+    sign_in(client, "ben")
+    backend.ranges_read.clear()
+    assert client.get("/c/de-csv/r/1/7").status_code == 200
+    assert backend.offsets_read == [(1, 7)]
+    assert backend.ranges_read == []

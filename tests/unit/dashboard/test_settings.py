@@ -58,3 +58,14 @@ def test_bad_files_are_config_errors_naming_the_setting(tmp_path: Path, text: st
 def test_missing_file(tmp_path: Path):
     with pytest.raises(ConfigError, match="no such file"):
         load_dashboard_settings(tmp_path / "nope.toml")
+
+
+def test_sign_in_limit_from_the_file_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "d.toml"
+    path.write_text("[sign_in]\nmax_failures = 7\nlockout_s = 12\n")
+    monkeypatch.setenv("GATEWAY_DASHBOARD_SIGN_IN__LOCKOUT_S", "45")
+    limit = load_dashboard_settings(path).sign_in
+    assert (limit.max_failures, limit.lockout_s, limit.window_s, limit.max_lockout_s) == (7, 45, 900, 3600)
+    path.write_text("[sign_in]\nmax_failures = 0\n")
+    with pytest.raises(ConfigError, match=r"sign_in\.max_failures"):
+        load_dashboard_settings(path)
