@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONNECTORS := $(wildcard connectors/*/pyproject.toml)
 
-.PHONY: bootstrap demo test lint unit integration bench bench-detect bench-deliver bench-stats broker-start broker-stop clean
+.PHONY: bootstrap demo test lint unit integration bench bench-detect bench-deliver bench-stats bench-dashboard broker-start broker-stop clean
 
 bootstrap: $(VENV)/.installed
 
@@ -47,6 +47,9 @@ bench-deliver: bootstrap
 
 bench-stats: bootstrap
 	$(BIN)/python bench/stats.py
+
+bench-dashboard: broker-start
+	$(BIN)/python bench/dashboard.py --bootstrap 127.0.0.1:19092
 
 broker-start: bootstrap
 	$(BIN)/gateway kafka-local start
