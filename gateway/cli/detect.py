@@ -64,6 +64,14 @@ def _detector_config(path: Path | None) -> Any:
     "--instance", envvar="GATEWAY_INSTANCE", help="Stable instance name (transactional id); default host name."
 )
 @click.option("--group", envvar="GATEWAY_DETECTOR_GROUP", help="Consumer group; default the application name.")
+@click.option(
+    "--session-timeout",
+    "session_timeout_s",
+    default=45.0,
+    show_default=True,
+    type=click.FloatRange(min=6.0),
+    help="Group session (s): another instance takes over a stopped one's partitions after this long.",
+)
 @click.option("--idle-exit", type=float, help="Exit after this many seconds without input.")
 @click.option(
     "--batch-records", default=2_000, show_default=True, type=click.IntRange(min=1), help="Most events a transaction."
@@ -78,6 +86,7 @@ def detect(
     application: str,
     instance: str | None,
     group: str | None,
+    session_timeout_s: float,
     idle_exit: float | None,
     batch_records: int,
     metrics_port: int | None,
@@ -96,7 +105,11 @@ def detect(
     settings = _settings(config_path, bootstrap)
     check_broker(settings)
     options = DetectorOptions(
-        application=application, group_id=group, idle_exit_s=idle_exit, batch_records=batch_records
+        application=application,
+        group_id=group,
+        idle_exit_s=idle_exit,
+        batch_records=batch_records,
+        session_timeout_s=session_timeout_s,
     )
     if instance is not None:
         options = replace(options, instance=instance)

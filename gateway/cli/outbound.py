@@ -39,6 +39,14 @@ from gateway.errors import ConfigError, FatalError
 )
 @click.option("--instance", envvar="GATEWAY_INSTANCE", help="Stable instance name (transactional id); default host.")
 @click.option("--group", envvar="GATEWAY_OUTBOUND_GROUP", help="Consumer group; default the application name.")
+@click.option(
+    "--session-timeout",
+    "session_timeout_s",
+    default=45.0,
+    show_default=True,
+    type=click.FloatRange(min=6.0),
+    help="Group session (s): another instance takes over a stopped one's partitions after this long.",
+)
 @click.option("--idle-exit", type=float, help="Exit after this many seconds without input.")
 @click.option(
     "--batch-records", default=2_000, show_default=True, type=click.IntRange(min=1), help="Most records a transaction."
@@ -59,6 +67,7 @@ def outbound(
     application: str,
     instance: str | None,
     group: str | None,
+    session_timeout_s: float,
     idle_exit: float | None,
     batch_records: int,
     clock: str,
@@ -86,6 +95,7 @@ def outbound(
             group_id=group,
             idle_exit_s=idle_exit,
             batch_records=batch_records,
+            session_timeout_s=session_timeout_s,
             tick_s=tick_s,
             clock=clock_from_spec(clock),
         )

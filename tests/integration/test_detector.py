@@ -143,6 +143,8 @@ def _detect(
     start: SpawnGateway, config: Path, app: str, instance: str, log: Path, idle: float, batch: int = 2000
 ) -> Any:
     args = ["detect", "--config", str(config), "--application", app, "--instance", instance]
+    # Members are static: a short session lets a killed member's partitions move while the other still runs.
+    args += ["--session-timeout", "10"]
     return start([*args, "--idle-exit", str(idle), "--batch-records", str(batch)], log)
 
 

@@ -268,6 +268,7 @@ def test_two_processes_one_killed_mid_stream_give_exactly_the_expected_messages(
     def stage(instance: str, log: str, idle: float) -> subprocess.Popen[bytes]:
         args = ["outbound", "--config", str(configs[instance]), "--application", app, "--instance", instance]
         args += ["--idle-exit", str(idle), "--batch-records", "10", "--clock", f"file:{clock}", "--tick", "0.5"]
+        args += ["--session-timeout", "10"]  # static members: the killed one's partitions move after this long
         return start(args, tmp_path / f"{log}.log")
 
     def settle(log: str) -> None:
