@@ -105,6 +105,22 @@ def observability_options(command: F) -> F:
     )(command)
 
 
+def session_timeout_option(command: F) -> F:
+    """The ``--session-timeout`` option of a stateful service.
+
+    Its members are static (KIP-345): a stopped instance keeps its partitions until its session ends, and a restart
+    under the same ``--instance`` takes them back at once.
+    """
+    return click.option(
+        "--session-timeout",
+        "session_timeout_s",
+        default=45.0,
+        show_default=True,
+        type=click.FloatRange(min=6.0),  # the broker's default group.min.session.timeout.ms
+        help="Group session (s): another instance takes over a stopped one's partitions after this long.",
+    )(command)
+
+
 def setup_logging(log_format: str | None, service: str) -> None:
     """Log as the command line asks, until the settings are loaded (`observed` then applies them)."""
     configure_logging("json" if log_format == "json" else "text", service=service)

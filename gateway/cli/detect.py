@@ -14,6 +14,7 @@ from gateway.cli.common import (
     load_settings,
     observability_options,
     observed,
+    session_timeout_option,
     setup_logging,
     stop_on_signals,
 )
@@ -64,14 +65,7 @@ def _detector_config(path: Path | None) -> Any:
     "--instance", envvar="GATEWAY_INSTANCE", help="Stable instance name (transactional id); default host name."
 )
 @click.option("--group", envvar="GATEWAY_DETECTOR_GROUP", help="Consumer group; default the application name.")
-@click.option(
-    "--session-timeout",
-    "session_timeout_s",
-    default=45.0,
-    show_default=True,
-    type=click.FloatRange(min=6.0),
-    help="Group session (s): another instance takes over a stopped one's partitions after this long.",
-)
+@session_timeout_option
 @click.option("--idle-exit", type=float, help="Exit after this many seconds without input.")
 @click.option(
     "--batch-records", default=2_000, show_default=True, type=click.IntRange(min=1), help="Most events a transaction."
