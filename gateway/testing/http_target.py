@@ -219,7 +219,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         """Record, de-duplicate and answer (or misbehave)."""
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if len(body) < length:
+            # The client died mid-body (a kill -9 in the crash tests): an incomplete request, as a real server
+            # would treat it: not recorded, never accepted, nobody to answer.
+            self.server.target.incomplete_request()
+            self.close_connection = True
+            return
         message_id = self.headers.get("Idempotency-Key")
         if not message_id:
             self._answer(400, {"error": "Idempotency-Key missing"})
@@ -290,6 +297,7 @@ class HttpTarget:
         self._order: list[Arrival] = []
         self._attempts: Counter[str] = Counter()
         self._handshake_failures: list[str] = []
+        self._incomplete = 0
         if tls is None:
             self._server = _Server((host, port), _Handler)
         else:
@@ -370,6 +378,17 @@ class HttpTarget:
             delay = plan.slow_s
         return arrival, delay
 
+    def incomplete_request(self) -> None:
+        """Count a request whose body ended before its Content-Length (the sender died or hung up mid-body)."""
+        with self._lock:
+            self._incomplete += 1
+
+    @property
+    def incomplete_requests(self) -> int:
+        """Requests cut off mid-body: never recorded as arrivals, never accepted."""
+        with self._lock:
+            return self._incomplete
+
     def handshake_failed(self, error: BaseException) -> None:
         """Record a TLS handshake the target refused or that broke off (TLS mode)."""
         reason = getattr(error, "reason", None) or type(error).__name__
@@ -407,6 +426,7 @@ class HttpTarget:
             "accepted": len(self.acceptances),
             "outcomes": dict(Counter(a.outcome for a in arrivals)),
             "faults": dict(Counter(a.fault for a in arrivals if a.fault)),
+            "incomplete": self.incomplete_requests,
         }
 
 
