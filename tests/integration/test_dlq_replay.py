@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.codec.codec import EventCodec
-from gateway.config import GatewaySettings
+from gateway.config import GatewaySettings, TopicNames
 from gateway.connectors.base import ConnectorConfig
 from gateway.devservices.provision import provision
 from gateway.dlq import headers as H
@@ -20,6 +20,13 @@ from tests.integration.support.topics import fresh_topics, read_all
 from tests.unit.pipeline.toy import FixedToyConnector, ToyConnector
 
 pytestmark = pytest.mark.integration
+
+
+def _service_options(topics: TopicNames) -> ServiceOptions:
+    # A group of the run's own: static members of the default group ("gateway-toy") left behind by other tests stay
+    # members for a session, and a new member's join would wait for them to time out (up to 45 s).
+    run = topics.canonical.removesuffix(".events")
+    return ServiceOptions(instance=run, group_id=f"g-{run}", idle_exit_s=4.0)
 
 
 def test_replay_after_a_fix_is_traceable(kafka_bootstrap: str, tmp_path: Path):
@@ -43,7 +50,7 @@ def test_replay_after_a_fix_is_traceable(kafka_bootstrap: str, tmp_path: Path):
     stats = run_service(
         FixedToyConnector(config),
         settings,
-        ServiceOptions(instance=topics.canonical.removesuffix(".events"), idle_exit_s=4.0),
+        _service_options(topics),
         stop,
     )
     assert stats.records_in == 2
@@ -70,7 +77,7 @@ def test_a_replay_that_fails_again_names_one_source_and_its_replay_chain(kafka_b
 
     # Replayed without a fix: the record fails again in service mode.
     [picked] = tools.replay(settings.kafka, dlq, topics.raw("toy"), tools.select(stage="map"))
-    options = ServiceOptions(instance=topics.canonical.removesuffix(".events"), idle_exit_s=4.0)
+    options = _service_options(topics)
     assert run_service(ToyConnector(config), settings, options, threading.Event()).records_in == 1
 
     first, again = tools.read_dead_letters(settings.kafka, dlq)
