@@ -1,10 +1,18 @@
-"""The gateway's connector conformance kit, once per export encoding."""
+"""The gateway's connector conformance kit, once per export encoding.
 
+The golden tier reads the example exports in golden/ (ISO-8859-1) and golden-utf8/ (the same rows in UTF-8 with a
+BOM, expected to give the same events). After a deliberate change of the translation:
+`gateway connectors golden de-csv tests/golden/EXAMPLE --write`, then review the diff of the expected file.
+"""
+
+from pathlib import Path
 from types import MappingProxyType
 
 from gw_connector_de_csv import DeCsvConnector
 
 from gateway.testing.conformance import ConnectorConformance
+
+HERE = Path(__file__).parent
 
 
 class TestDeCsv(ConnectorConformance):
@@ -12,6 +20,7 @@ class TestDeCsv(ConnectorConformance):
 
     connector_cls = DeCsvConnector
     config = MappingProxyType({"member_state": "DE"})
+    golden_dir = HERE / "golden"
 
 
 class TestDeCsvUtf8(ConnectorConformance):
@@ -19,3 +28,4 @@ class TestDeCsvUtf8(ConnectorConformance):
 
     connector_cls = DeCsvConnector
     config = MappingProxyType({"member_state": "DE", "export_encoding": "utf-8"})
+    golden_dir = HERE / "golden-utf8"

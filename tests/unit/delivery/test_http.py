@@ -157,18 +157,17 @@ def test_a_body_cut_off_mid_send_is_never_an_arrival(serve):
     # tests blame the gateway for bytes it never finished sending.
     target, transport = serve()
     with socket.create_connection(("127.0.0.1", target.port), timeout=5) as raw:
-        raw.sendall(
-            b"POST /messages HTTP/1.1\r\nHost: x\r\nIdempotency-Key: cut-1\r\nContent-Length: 100\r\n\r\n<Sis"
-        )
+        raw.sendall(b"POST /messages HTTP/1.1\r\nHost: x\r\nIdempotency-Key: cut-1\r\nContent-Length: 100\r\n\r\n<Sis")
         raw.shutdown(socket.SHUT_WR)
         assert raw.recv(100) == b""  # closed without an answer
     deadline = time.monotonic() + 5
     while target.incomplete_requests == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert target.incomplete_requests == 1
-    assert target.arrivals == [] and target.acceptances == []
+    assert target.arrivals == []
+    assert target.acceptances == []
     assert transport.send(message()).outcome is SendOutcome.ACCEPTED
-    assert target.stats()["incomplete"] == 1 and target.stats()["accepted"] == 1
+    assert (target.stats()["incomplete"], target.stats()["accepted"]) == (1, 1)
 
 
 FINAL = [
