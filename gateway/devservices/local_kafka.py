@@ -14,6 +14,7 @@ no ACL allows. With ``nodes=3`` the nodes form one KRaft quorum, and topics defa
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shlex
 import shutil
@@ -424,8 +425,12 @@ class LocalKafka:
         return True
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """Stop every node by its PID (SIGTERM, then SIGKILL); return whether any was running."""
-        stopped = False
+        """Stop every node by its PID (SIGTERM to all, then SIGKILL to any left after ``timeout``).
+
+        Returns whether any was running. The nodes of a quorum are signalled together: stopped one after the other,
+        the last ones lose their controller majority and their controlled shutdown waits for one that never comes.
+        """
+        running: list[tuple[int, Path]] = []
         for pid_file in self._pid_files():
             try:
                 pid = int(pid_file.read_text().strip())
@@ -433,11 +438,16 @@ class LocalKafka:
                 continue
             if _alive(pid):
                 os.kill(pid, signal.SIGTERM)
-                if not _await_exit(pid, timeout):
+                running.append((pid, pid_file))
+            else:
+                pid_file.unlink(missing_ok=True)
+        deadline = time.monotonic() + timeout
+        for pid, pid_file in running:
+            if not _await_exit(pid, max(0.0, deadline - time.monotonic())):
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                stopped = True
             pid_file.unlink(missing_ok=True)
-        return stopped
+        return bool(running)
 
 
 def _taken(port: int) -> bool:
