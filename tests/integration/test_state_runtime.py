@@ -121,10 +121,12 @@ def test_partitions_moving_between_processes_keep_their_state(kafka_bootstrap, n
     produce(kafka_bootstrap, source, records(120, 10_000, 2_000_000, seed=3))
     # Each process has its own state folder, as on two machines: a partition that moves is restored from its
     # changelog by the process that takes it.
-    first = spawn([kafka_bootstrap, source, output, str(tmp_path / "a"), "a", "20"], tmp_path / "a.log")
-    second = spawn([kafka_bootstrap, source, output, str(tmp_path / "b"), "b", "20"], tmp_path / "b.log")
+    # Sessions of 6 s (the broker's minimum); the survivor idles 12 s, so it is still there when the killed one's
+    # partitions come to it (6 s and a heartbeat later). Leaving earlier would leave records unread: the check fails.
+    first = spawn([kafka_bootstrap, source, output, str(tmp_path / "a"), "a", "12", "6"], tmp_path / "a.log")
+    second = spawn([kafka_bootstrap, source, output, str(tmp_path / "b"), "b", "12", "6"], tmp_path / "b.log")
     time.sleep(4.0)
-    kill(first)  # its partitions move to the second process once its session (10 s) times out
+    kill(first)  # its partitions move to the second process once its session times out
     produce(kafka_bootstrap, source, records(120, 2_000, 2_200_000, seed=4))
     assert second.wait(240) == 0, (tmp_path / "b.log").read_text()[-3000:]
     log = (tmp_path / "b.log").read_text()

@@ -5,7 +5,7 @@ or applied twice shows as a missing or repeated output; the first record of a ke
 1 000 ms later whose firing writes ``fired:<key>``, so a timer fired twice or never shows too. Record values are
 the event times (epoch milliseconds, decimal text).
 
-    python -m tests.integration.support.counter_app BOOTSTRAP INPUT OUTPUT STATE_DIR INSTANCE [IDLE_EXIT_S]
+    python -m tests.integration.support.counter_app BOOTSTRAP INPUT OUTPUT STATE_DIR INSTANCE [IDLE_EXIT_S [SESSION_S]]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def transform_for(runtime: StateRuntime, output: str):
 def main(argv: list[str]) -> None:
     bootstrap, source, output, state_dir, instance = argv[:5]
     idle = float(argv[5]) if len(argv) > 5 else 5.0
+    session_ms = int(float(argv[6]) * 1000) if len(argv) > 6 else 10_000
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     kafka = KafkaSettings(bootstrap_servers=bootstrap)
     app = f"counter-{source}"
@@ -60,7 +61,7 @@ def main(argv: list[str]) -> None:
     group = f"{app}-group"
     processor = TransactionalProcessor(
         kafka,
-        ConsumerSettings(group_id=group, group_instance_id=f"{group}-{instance}", session_timeout_ms=10_000),
+        ConsumerSettings(group_id=group, group_instance_id=f"{group}-{instance}", session_timeout_ms=session_ms),
         TransactionSettings(transactional_id=f"{app}-{instance}"),
         transform_for(runtime, output),
         topics=[source],
