@@ -195,7 +195,7 @@ def test_alerts_survive_kill_9_and_moving_partitions_exactly_once(
         for instance in ("a", "b"):
             cfg = tmp_path / f"{instance}.toml"
             cfg.write_text(config.read_text().replace(str(tmp_path / "state"), str(tmp_path / f"state-{instance}")))
-            procs[instance] = _detect(start, cfg, app, instance, tmp_path / f"{instance}-{round_}.log", 6, batch=50)
+            procs[instance] = _detect(start, cfg, app, instance, tmp_path / f"{instance}-{round_}.log", 4, batch=50)
         feeder = threading.Thread(target=_ingest, args=(tmp_path, settings, [name]))
         feeder.start()
         time.sleep(rng.uniform(3.0, 6.0))
@@ -206,7 +206,7 @@ def test_alerts_survive_kill_9_and_moving_partitions_exactly_once(
         feeder.join(120)
         for proc in procs.values():
             proc.wait(120)
-    final_run = _detect(start, tmp_path / "a.toml", app, "a", tmp_path / "final.log", 8)
+    final_run = _detect(start, tmp_path / "a.toml", app, "a", tmp_path / "final.log", 5)
     assert final_run.wait(180) == 0, (tmp_path / "final.log").read_text()[-3000:]
     assert kills == 3
 

@@ -268,14 +268,14 @@ def test_two_processes_one_killed_mid_stream_give_exactly_the_expected_messages(
     def stage(instance: str, log: str, idle: float) -> subprocess.Popen[bytes]:
         args = ["outbound", "--config", str(configs[instance]), "--application", app, "--instance", instance]
         args += ["--idle-exit", str(idle), "--batch-records", "10", "--clock", f"file:{clock}", "--tick", "0.5"]
-        args += ["--session-timeout", "10"]  # static members: the killed one's partitions move after this long
+        args += ["--session-timeout", "6"]  # static members: the killed one's partitions move after this long
         return start(args, tmp_path / f"{log}.log")
 
     def settle(log: str) -> None:
-        final = stage("a", log, 6)
+        final = stage("a", log, 4)
         assert final.wait(180) == 0, (tmp_path / f"{log}.log").read_text()[-3000:]
 
-    procs = {i: stage(i, f"{i}-1", 6) for i in ("a", "b")}
+    procs = {i: stage(i, f"{i}-1", 4) for i in ("a", "b")}
 
     # Kill b once the stage has committed its first messages: it is then in the middle of the stream.
     def committed() -> int:
@@ -309,7 +309,7 @@ def test_two_processes_one_killed_mid_stream_give_exactly_the_expected_messages(
             job.close()
     settle("settle-2")
     clock.write_text(str(int(stories.clock_after.timestamp() * 1000)))
-    procs = {i: stage(i, f"{i}-3", 6) for i in ("a", "b")}
+    procs = {i: stage(i, f"{i}-3", 4) for i in ("a", "b")}
     for proc in procs.values():
         assert proc.wait(180) == 0
 
