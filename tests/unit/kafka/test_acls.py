@@ -11,21 +11,10 @@ from gateway.kafka.acls import AclGrant, connector_grants, detector_grants, gate
 from gateway.pipeline.file_ingest import ingest_application, ingest_transactional_id
 from gateway.pipeline.service import ServiceOptions, application_of
 from gateway.state import changelog_topic
+from tests.unit.kafka.acl_check import allowed
 
 TOPICS = TopicNames()
 DE = "User:gw-de-csv"
-
-
-def allowed(grants: tuple[AclGrant, ...], principal: str, resource: str, name: str, operation: str) -> bool:
-    """Whether the grants let ``principal`` do ``operation`` on ``name`` (READ/WRITE imply DESCRIBE, as in Kafka)."""
-    implied = {"DESCRIBE": {"DESCRIBE", "READ", "WRITE"}}.get(operation, {operation})
-    return any(
-        g.principal == principal
-        and g.resource == resource
-        and g.operation in implied
-        and (name == g.name if g.pattern == "LITERAL" else name.startswith(g.name))
-        for g in grants
-    )
 
 
 def test_a_connector_writes_its_own_topics_and_the_canonical_topic_only() -> None:

@@ -27,22 +27,11 @@ from gateway.kafka.downstream_acls import (
 from gateway.outbound.config import OutboundConfig
 from gateway.outbound.service import OutboundOptions
 from gateway.state import changelog_topic
+from tests.unit.kafka.acl_check import allowed
 
 TOPICS = TopicNames()
 OUT, SIS, EES, RIAT, STATS, BOARD = (f"User:{n}" for n in ("out", "sis", "ees", "riat", "stats", "board"))
 WRITES = {"WRITE", "CREATE"}
-
-
-def allowed(grants: tuple[AclGrant, ...], principal: str, resource: str, name: str, operation: str) -> bool:
-    """Whether the grants let ``principal`` do ``operation`` on ``name`` (READ/WRITE imply DESCRIBE, as in Kafka)."""
-    implied = {"DESCRIBE": {"DESCRIBE", "READ", "WRITE"}}.get(operation, {operation})
-    return any(
-        g.principal == principal
-        and g.resource == resource
-        and g.operation in implied
-        and (name == g.name if g.pattern == "LITERAL" else name.startswith(g.name))
-        for g in grants
-    )
 
 
 def written(grants: tuple[AclGrant, ...]) -> set[str]:
