@@ -152,7 +152,10 @@ def explain_command(
     settings = _settings(config_path, bootstrap)
     key = subject_key.encode()
     files = sorted((settings.state_dir / application / SUBJECTS).glob("*.sqlite"))
-    found = find_in_files(files, key) or find_in_changelog(settings.kafka, changelog_topic(application, SUBJECTS), key)
+    found = find_in_files(files, key)
+    if found is None:
+        check_broker(settings)  # the changelog is next: a broker that is down or refuses us is one clear line
+        found = find_in_changelog(settings.kafka, changelog_topic(application, SUBJECTS), key)
     if found is None:
         raise click.ClickException(f"no detector state for subject {subject_key} (never seen, expired or erased)")
     timeline = default_codecs(settings).timelines.decode(found.value)

@@ -23,6 +23,7 @@ from confluent_kafka.admin import AdminClient
 from gateway.codec.codec import EventCodec
 from gateway.config import GatewaySettings, TopicNames
 from gateway.connectors import discovery
+from gateway.dashboard.auth import hash_password
 from gateway.delivery.plugins import build as build_transport
 from gateway.delivery.settings import DeliverySettings
 from gateway.delivery.worker import run_delivery
@@ -332,6 +333,8 @@ def test_the_downstream_path_runs_with_least_privilege(
 
 WRONG_PASSWORD_COMMANDS = {
     "detect": ["detect", "--idle-exit", "1"],
+    "detect-explain": ["detect", "explain", "somebody", "--application", "nowhere"],
+    "dashboard": ["dashboard", "--dashboard-config", "{tmp}/board.toml", "-c", "de-csv", "--port", "9"],
     "outbound": ["outbound", "--idle-exit", "1"],
     "deliver": ["deliver", "--target", "sis", "--transport", "filedrop", "--dir", "{tmp}/drop", "--idle-exit", "1"],
     "outbox-status": ["outbox", "status", "--target", "sis"],
@@ -359,6 +362,8 @@ def wrong_password_runs(
         f'state_dir = "{tmp / "state"}"\n[topics]\ncanonical = "{topics.canonical}"\n'
         f'dlq_prefix = "{topics.dlq_prefix}"\nraw_prefix = "{topics.raw_prefix}"\nprogress = "{topics.progress}"\n'
     )
+    # The dashboard needs somebody who could sign in before it goes to the broker.
+    (tmp / "board.toml").write_text(f'[users.ana]\nrole = "viewer"\npassword_hash = "{hash_password("a" * 16)}"\n')
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
         "GATEWAY_KAFKA__BOOTSTRAP_SERVERS": secure_kafka.bootstrap,
