@@ -280,10 +280,28 @@ def gateway_command(name: str, tree: Path | None = None) -> Command:
         if tree is not None:
             paths = [str(tree), *(str(src) for src in sorted(tree.glob("connectors/*/src")))]
             prefix = ["env", f"PYTHONPATH={os.pathsep.join(paths)}"]
-        gateway = [*prefix, sys.executable, "-m", "gateway.cli.main", "run", "-c", name, "--config", str(cfg)]
+        # -P: `python -m` puts the working directory (this checkout) first on sys.path, before PYTHONPATH, so
+        # without it a baseline ran this checkout's `gateway` with the other tree's connectors.
+        gateway = [*prefix, sys.executable, "-P", "-m", "gateway.cli.main", "run", "-c", name, "--config", str(cfg)]
         return [*gateway, "--idle-exit", "5", "--group", group, "--instance", instance]
 
     return command
+
+
+def check_tree(tree: Path, name: str) -> None:
+    """Fail unless ``gateway_command(name, tree)`` would import the gateway and the connector of ``tree``."""
+    paths = [str(tree), *(str(src) for src in sorted(tree.glob("connectors/*/src")))]
+    probe = (
+        "import gateway, importlib.metadata as md; "
+        f"ep = next(e for e in md.entry_points(group='gateway.connectors') if e.name == {name!r}); "
+        "print(gateway.__file__); print(__import__(ep.module.split('.')[0]).__file__)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    out = subprocess.run([sys.executable, "-P", "-c", probe], env=env, capture_output=True, text=True, check=True)
+    resolved = tree.resolve()
+    for module_file in out.stdout.split():
+        if not Path(module_file).resolve().is_relative_to(resolved):
+            raise SystemExit(f"--baseline {tree}: {module_file} is imported from outside the tree")
 
 
 def loop_command(python: Path, script: str, name: str, templates: Path, idle_exit: float = 5.0) -> Command:
@@ -348,7 +366,14 @@ def service_rate(
     deadline = time.monotonic() + 120
     while _members_holding(admin, group, raw) < processes:
         if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-            raise RuntimeError(f"{processes} processes never all held partitions of {raw}; see {tmp}/{run}-*.log")
+            for proc in procs:
+                proc.kill()
+            # The temporary folder goes with the bench's exit: the logs' last lines go into the error.
+            tails = "\n".join(
+                f"--- {log.name}:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+                for log in sorted(tmp.glob(f"{run}-*.log"))
+            )
+            raise RuntimeError(f"{processes} processes never all held partitions of {raw}:\n{tails}")
         time.sleep(0.2)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
     for key, value in messages:
@@ -443,6 +468,7 @@ def compare(
         "quix": loop_command(quix_python(), "quix_app.py", name, templates, idle_exit=10.0),
     }
     if baseline is not None:
+        check_tree(baseline, name)
         commands["before"] = gateway_command(name, baseline)
     runs: dict[str, list[dict[str, float]]] = {label: [] for label in commands}
     for _ in range(repeat):
