@@ -34,11 +34,11 @@ def read_all(bootstrap: str, topic: str, *, timeout: float = 30.0, committed_onl
         short_eof: dict[int, float] = {}  # partition -> when its end first looked short of the high watermark
         while pending and time.monotonic() < deadline:
             msg = consumer.poll(0.5)
-            # An end that looked short may be followed by markers only, which bring no second EOF: look again.
-            for waiting in [p for p in short_eof if p in pending]:
-                if _at_end(consumer, probe, topic, waiting, short_eof):
-                    pending.discard(waiting)
             if msg is None:
+                # An end that looked short may be followed by markers only, which bring no second EOF: look again.
+                for waiting in [p for p in short_eof if p in pending]:
+                    if _at_end(consumer, probe, topic, waiting, short_eof):
+                        pending.discard(waiting)
                 continue
             error = msg.error()
             if error is not None:
@@ -76,8 +76,10 @@ def _at_end(
     if probe is None:
         return True
     tp = TopicPartition(topic, partition)
-    _, high = probe.get_watermark_offsets(tp, timeout=10, cached=False)
+    low, high = probe.get_watermark_offsets(tp, timeout=10, cached=False)
     position = consumer.position([tp])[0].offset
+    if position < 0:  # nothing consumed yet (OFFSET_INVALID): the reader is at the partition's start
+        position = low
     if position >= high:
         return True
     first = short_eof.setdefault(partition, time.monotonic())
