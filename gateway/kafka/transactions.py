@@ -146,8 +146,18 @@ class TransactionalProducer(IdempotentProducer):
         self._open = True
 
     def send_offsets(self, offsets: list[TopicPartition], group_metadata: Any) -> None:
-        """Make the consumer offsets part of the transaction."""
-        self._call("send_offsets_to_transaction", self._client.send_offsets_to_transaction, offsets, group_metadata)
+        """Make the consumer offsets part of the transaction (bounded by the producer's call timeout).
+
+        Unbounded, as confluent-kafka's default is, the call can wait for ever on a group coordinator that a killed
+        broker took with it; bounded, it fails as a transaction error and the batch is redone.
+        """
+        self._call(
+            "send_offsets_to_transaction",
+            self._client.send_offsets_to_transaction,
+            offsets,
+            group_metadata,
+            self._timeout_s,
+        )
 
     def commit(self) -> None:
         """Flush the outputs and commit them together with the offsets.

@@ -66,3 +66,41 @@ def test_stats_start_at_zero_and_are_frozen() -> None:
     assert (stats.batches_committed, stats.batches_aborted, stats.records_in, stats.records_out) == (0, 0, 0, 0)
     with pytest.raises(AttributeError):
         stats.records_in = 1  # type: ignore[misc]
+
+
+class _RecordingClient:
+    """Stands in for confluent-kafka's Producer: records the transaction calls and their arguments."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
+
+    def __getattr__(self, name: str) -> object:
+        def call(*args: object) -> None:
+            self.calls.append((name, args))
+
+        return call
+
+
+def test_every_blocking_transaction_call_is_bounded() -> None:
+    # confluent-kafka waits for ever when no timeout is given; a coordinator lost with a broker must not stall us.
+    from gateway.kafka.transactions import TransactionalProducer
+
+    producer = TransactionalProducer(KafkaSettings(), TransactionSettings(transactional_id="t"), timeout_s=7.5)
+    real = producer._client
+    fake = _RecordingClient()
+    producer._client = fake  # type: ignore[assignment]
+    try:
+        producer.init_transactions()
+        producer.begin()
+        producer.send_offsets([], object())
+        producer.commit()
+    finally:
+        producer._client = real
+        producer._closed = True  # nothing was produced; the real client is released with the object
+    timeouts = {name: args[-1] if args else None for name, args in fake.calls}
+    assert timeouts == {
+        "init_transactions": 7.5,
+        "begin_transaction": None,  # local, never blocks
+        "send_offsets_to_transaction": 7.5,
+        "commit_transaction": 7.5,
+    }
