@@ -278,8 +278,7 @@ def gateway_command(name: str, tree: Path | None = None) -> Command:
     def command(cfg: Path, settings: GatewaySettings, group: str, instance: str) -> list[str]:
         prefix: list[str] = []
         if tree is not None:
-            paths = [str(tree), *(str(src) for src in sorted(tree.glob("connectors/*/src")))]
-            prefix = ["env", f"PYTHONPATH={os.pathsep.join(paths)}"]
+            prefix = ["env", f"PYTHONPATH={_tree_path(tree)}"]
         # -P: `python -m` puts the working directory (this checkout) first on sys.path, before PYTHONPATH, so
         # without it a baseline ran this checkout's `gateway` with the other tree's connectors.
         gateway = [*prefix, sys.executable, "-P", "-m", "gateway.cli.main", "run", "-c", name, "--config", str(cfg)]
@@ -288,15 +287,19 @@ def gateway_command(name: str, tree: Path | None = None) -> Command:
     return command
 
 
+def _tree_path(tree: Path) -> str:
+    """``PYTHONPATH`` that puts a checkout's ``gateway`` and connector sources first."""
+    return os.pathsep.join([str(tree), *(str(src) for src in sorted(tree.glob("connectors/*/src")))])
+
+
 def check_tree(tree: Path, name: str) -> None:
     """Fail unless ``gateway_command(name, tree)`` would import the gateway and the connector of ``tree``."""
-    paths = [str(tree), *(str(src) for src in sorted(tree.glob("connectors/*/src")))]
     probe = (
         "import gateway, importlib.metadata as md; "
         f"ep = next(e for e in md.entry_points(group='gateway.connectors') if e.name == {name!r}); "
         "print(gateway.__file__); print(__import__(ep.module.split('.')[0]).__file__)"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    env = {**os.environ, "PYTHONPATH": _tree_path(tree)}
     out = subprocess.run([sys.executable, "-P", "-c", probe], env=env, capture_output=True, text=True, check=True)
     resolved = tree.resolve()
     for module_file in out.stdout.split():
